@@ -1,0 +1,45 @@
+"""errorscope: why do ImageNet classifiers fail?
+
+Accuracy under the original, ReaL and multi-label ground truths; ImageNet-X factor analysis (per-factor
+accuracies, error ratios, prevalence shifts, calibration, with confidence intervals); the automated error
+taxonomy of Peychev et al. (NeurIPS 2023); for one model or thousands.
+
+The ImageNet-X annotations errorscope reads are licensed CC BY-NC 4.0 (Idrissi et al., ICLR 2023).
+Submodules are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Predictions": ("predictions", "Predictions"),
+    "Population": ("predictions", "Population"),
+    "ImageIndex": ("index", "ImageIndex"),
+    "val_index": ("index", "val_index"),
+    "class_info": ("index", "class_info"),
+    "load_factor_annotations": ("annotations", "load_factor_annotations"),
+    "FACTORS": ("constants", "FACTORS"),
+    "METACLASSES": ("constants", "METACLASSES"),
+    "read_predictions": ("readers", "read_predictions"),
+    "read_population": ("readers", "read_population"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .annotations import load_factor_annotations
+    from .constants import FACTORS, METACLASSES
+    from .index import ImageIndex, class_info, val_index
+    from .predictions import Population, Predictions
+    from .readers import read_population, read_predictions
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attr)
+    raise AttributeError(f"module 'errorscope' has no attribute {name!r}")
