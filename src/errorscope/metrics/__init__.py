@@ -1,0 +1,24 @@
+"""The NumPy metric core.
+
+Every function works on a whole population at once: predictions are an (M, n) int16 matrix (M models, n images,
+-1 = no prediction), correctness an (M, n) bool matrix. Grouped counts (per factor, per metaclass, per class)
+are one sparse matrix product, so thousands of models cost one pass.
+
+Public functions validate their input; the private ``_``-helpers they call trust it.
+"""
+
+from .accuracy import real_accuracy, top1_accuracy, topk_accuracy
+from .calibration import expected_calibration_error, grouped_calibration_error
+from .correctness import correctness
+from .correlation import binary_spearman
+from .grouped import GroupCounts, grouped_counts, worst_k_classes
+from .intervals import wilson_interval
+from .prevalence import factor_prevalence, misclassification_shift, prevalence_shift
+from .ratios import error_ratio, error_ratio_interval
+
+__all__ = [
+    "correctness", "top1_accuracy", "topk_accuracy", "real_accuracy", "GroupCounts", "grouped_counts",
+    "worst_k_classes", "wilson_interval", "error_ratio", "error_ratio_interval", "expected_calibration_error",
+    "grouped_calibration_error", "binary_spearman", "factor_prevalence", "prevalence_shift",
+    "misclassification_shift",
+]
