@@ -154,12 +154,14 @@ class Population:
     top1 : int16 array (M, n_images), -1 where missing
     prob : float32 array (M, n_images) or None (NaN where unknown)
     index : ImageIndex
+    topk : int16 array (M, n_images, k) or None, when every model has top-k predictions
     """
 
     models: list[str]
     top1: np.ndarray
     prob: np.ndarray | None
     index: ImageIndex
+    topk: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if len(set(self.models)) != len(self.models):
@@ -194,11 +196,16 @@ class Population:
         if any(p.prob is not None for p in preds):
             prob = np.stack([p.prob if p.prob is not None else np.full(len(index), np.nan, np.float32)
                              for p in preds])
-        return cls([p.model for p in preds], top1, prob, index)
+        topk = None
+        ks = {p.topk.shape[1] for p in preds if p.topk is not None}
+        if len(ks) == 1 and all(p.topk is not None for p in preds):
+            topk = np.stack([p.topk for p in preds])
+        return cls([p.model for p in preds], top1, prob, index, topk)
 
     def __getitem__(self, model: str) -> Predictions:
         i = self.models.index(model)
-        return Predictions(model, self.top1[i], None if self.prob is None else self.prob[i], None, self.index)
+        return Predictions(model, self.top1[i], None if self.prob is None else self.prob[i],
+                           None if self.topk is None else self.topk[i], self.index)
 
     def __iter__(self):
         for m in self.models:
@@ -207,4 +214,5 @@ class Population:
     def select(self, models: Sequence[str]) -> "Population":
         """The sub-population of ``models``, in that order."""
         rows = [self.models.index(m) for m in models]
-        return Population(list(models), self.top1[rows], None if self.prob is None else self.prob[rows], self.index)
+        return Population(list(models), self.top1[rows], None if self.prob is None else self.prob[rows], self.index,
+                          None if self.topk is None else self.topk[rows])

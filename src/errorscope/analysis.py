@@ -1,0 +1,150 @@
+"""One call from predictions to every headline number: :func:`analyze`.
+
+:func:`analyze` scores a population under the original labels, ReaL and the ImageNet-X factors (all three
+error types, top and multi factors) and returns an :class:`Analysis` of tidy tables: one row per model in
+``summary``; one row per (model, which, error_type, metaclass, factor) with counts, accuracy, error ratio and
+their confidence intervals in ``factors``. The ImageNet-X annotations are CC BY-NC 4.0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .annotations import real_label_sets
+from .constants import ERROR_TYPES, FACTORS, METACLASSES
+from .exceptions import InvalidInputError
+from .imagenetx_tables import FactorCounts, accuracy_table, count_factors, metaclass_table
+from .metrics.accuracy import real_accuracy, top1_accuracy, topk_accuracy
+from .metrics.intervals import wilson_interval
+from .metrics.ratios import error_ratio, error_ratio_interval
+from .predictions import Population
+
+__all__ = ["Analysis", "analyze", "tidy_factor_frame"]
+
+LICENSE_NOTE = "ImageNet-X annotations: CC BY-NC 4.0 (Idrissi et al., ICLR 2023)"
+
+
+def tidy_factor_frame(counts: FactorCounts, *, confidence: float = 0.95) -> pd.DataFrame:
+    """One row per (model, metaclass, factor): counts, accuracy, error ratio and their intervals.
+
+    ``metaclass == "all"`` holds the overall factor accuracies. The interval of an accuracy is Wilson's; that of
+    an error ratio divides the Wilson interval of the factor's error rate by the group's overall error rate.
+    Unlike the ImageNet-X table layout, a group with images but no correct prediction has accuracy 0, not NaN.
+    """
+    m = len(counts.models)
+    correct = np.concatenate([counts.factors.correct[:, None, :], counts.metaclass_factors.correct], axis=1)
+    total = np.concatenate([counts.factors.total[:, None, :], counts.metaclass_factors.total], axis=1)
+    avg_c = np.concatenate([counts.overall.correct[:, None], counts.metaclass.correct], axis=1)
+    avg_t = np.concatenate([counts.overall.total[:, None], counts.metaclass.total], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = correct / total
+        avg = avg_c / avg_t
+    lo, hi = wilson_interval(correct, total, confidence=confidence)
+    er = error_ratio(acc, avg[..., None])
+    er_lo, er_hi = error_ratio_interval(correct, total, avg[..., None], confidence=confidence)
+    groups = ["all"] + METACLASSES
+    g, f = len(groups), len(FACTORS)
+    frame = pd.DataFrame({
+        "model": np.repeat(np.array(counts.models, dtype=object), g * f),
+        "which": counts.which,
+        "error_type": counts.error_type,
+        "metaclass": np.tile(np.repeat(np.array(groups, dtype=object), f), m),
+        "factor": np.tile(np.array(FACTORS, dtype=object), m * g),
+        "correct": correct.ravel().astype(np.int64),
+        "total": total.ravel().astype(np.int64),
+        "accuracy": acc.ravel(),
+        "ci_low": lo.ravel(),
+        "ci_high": hi.ravel(),
+        "average": np.repeat(avg.ravel(), f),
+        "error_ratio": er.ravel(),
+        "er_low": er_lo.ravel(),
+        "er_high": er_hi.ravel(),
+    })
+    return frame[frame["total"] > 0].reset_index(drop=True)
+
+
+@dataclass
+class Analysis:
+    """The result of :func:`analyze`.
+
+    Attributes
+    ----------
+    summary : DataFrame, one row per model: ``n_covered``, ``top1``, ``top5``, ``real``, ``real_imagenetx``,
+        ImageNet-X ``average`` per error type, ``worst_factor`` (name) and ``worst_factor_accuracy``.
+    factors : tidy DataFrame (see :func:`tidy_factor_frame`) for every (which, error_type)
+    tables : {(which, error_type): (accuracies_per_factor frame, accuracies_per_factor_metaclass frame)}
+    settings : how the analysis was run (real_empty, filter_prototypes, confidence, licence note)
+    """
+
+    summary: pd.DataFrame
+    factors: pd.DataFrame
+    tables: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+    def robust_factors(self, model: str, *, which: str = "top", error_type: str = "class", n: int = 3
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The ``n`` factors with the lowest and the highest error ratio for ``model`` (overall)."""
+        rows = self.factors[(self.factors.model == model) & (self.factors.which == which)
+                            & (self.factors.error_type == error_type) & (self.factors.metaclass == "all")]
+        if rows.empty:
+            raise InvalidInputError(f"No factor rows for model {model!r}; models: {list(self.summary.index)}.")
+        ordered = rows.sort_values("error_ratio", kind="stable")
+        return ordered.head(n), ordered.tail(n).iloc[::-1]
+
+
+def analyze(pop: Population, *, which: tuple[str, ...] = ("top", "multi"),
+            error_types: tuple[str, ...] = ERROR_TYPES, filter_prototypes: bool = True,
+            real_empty: Literal["exclude", "wrong"] = "exclude", confidence: float = 0.95,
+            progress: bool = False) -> Analysis:
+    """Score every model of ``pop`` under the original, ReaL and ImageNet-X ground truths.
+
+    Parameters
+    ----------
+    pop : Population on the ImageNet validation index
+    which : ImageNet-X annotation files to use ("top", "multi")
+    error_types : any of "class", "metaclass", "real_class"
+    filter_prototypes : drop ImageNet-X's 3,000 prototypical images from the factor analysis
+    real_empty : how the headline ``real`` accuracy treats the 3,163 images with no ReaL label: "exclude"
+        (the ReaL protocol, as timm) or "wrong" (as the ImageNet-X ``real_class`` tables). The factor tables
+        always use the ImageNet-X convention, and ``real_imagenetx`` in the summary reports it.
+    confidence : level of every interval
+
+    Returns
+    -------
+    Analysis
+    """
+    from tqdm.auto import tqdm
+
+    if pop.index.name != "imagenet-val":
+        raise InvalidInputError(
+            f"analyze() needs predictions on the ImageNet validation images, but got the {pop.index.name!r} index.")
+    labels = pop.index.labels
+    real_sets, sizes = real_label_sets()
+    summary = pd.DataFrame(index=pd.Index(pop.models, name="model"))
+    summary["n_covered"] = (pop.top1 >= 0).sum(axis=1)
+    summary["top1"] = top1_accuracy(pop.top1, labels)
+    summary["top5"] = topk_accuracy(pop.topk, labels) if pop.topk is not None and pop.topk.shape[-1] >= 5 else np.nan
+    summary["real"] = real_accuracy(pop.top1, real_sets, empty=real_empty, sizes=sizes)
+    summary["real_imagenetx"] = real_accuracy(pop.top1, real_sets, empty="wrong", sizes=sizes)
+    tidy, tables = [], {}
+    jobs = [(w, e) for w in which for e in error_types]
+    for w, e in tqdm(jobs, desc="ImageNet-X tables", disable=not progress):
+        counts = count_factors(pop, which=w, error_type=e, filter_prototypes=filter_prototypes)
+        tables[(w, e)] = (accuracy_table(counts), metaclass_table(counts))
+        tidy.append(tidy_factor_frame(counts, confidence=confidence))
+        if w == which[0]:
+            summary[f"imagenetx_{e}"] = counts.overall.accuracy
+            if e == error_types[0]:
+                acc = counts.factors.accuracy
+                worst = np.where(np.isnan(acc), np.inf, acc).argmin(axis=1)
+                summary["worst_factor"] = np.array(FACTORS, dtype=object)[worst]
+                summary["worst_factor_accuracy"] = acc[np.arange(len(worst)), worst]
+    factors = pd.concat(tidy, ignore_index=True) if tidy else pd.DataFrame()
+    settings = {"real_empty": real_empty, "filter_prototypes": filter_prototypes, "confidence": confidence,
+                "which": list(which), "error_types": list(error_types), "interval": "wilson",
+                "license": LICENSE_NOTE}
+    return Analysis(summary, factors, tables, settings)
