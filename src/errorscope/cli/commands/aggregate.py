@@ -1,0 +1,41 @@
+"""``errorscope aggregate``: the table tree of ``python -m imagenet_x aggregate``, faster, plus intervals."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ...constants import ERROR_TYPES, WHICH_FACTORS
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "aggregate",
+        help="write the ImageNet-X factor tables for directories of model predictions",
+        description="Write TABLE_DIR/val/{top,multi}_factor/<dir name>/<error type>/accuracies_per_factor.csv and "
+        "accuracies_per_factor_metaclass.csv (as `python -m imagenet_x aggregate`), Parquet copies and "
+        "factor_intervals.csv (Wilson 95%% intervals). ImageNet-X annotations: CC BY-NC 4.0.",
+    )
+    p.add_argument("--model-dirs", nargs="+", required=True, type=Path, metavar="DIR",
+                   help="directories with one prediction file per model; each is one group of tables")
+    p.add_argument("--table-dir", type=Path, default=Path("results"), help="output root (default: results)")
+    p.add_argument("--error-types", nargs="+", default=list(ERROR_TYPES), choices=ERROR_TYPES)
+    p.add_argument("--which-factor", nargs="+", default=list(WHICH_FACTORS), choices=WHICH_FACTORS)
+    p.add_argument("--keep-prototypes", action="store_true", help="keep the 3,000 prototypical images")
+    p.add_argument("--no-parquet", action="store_true", help="write CSV tables only")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...imagenetx_tables import write_table_tree
+    from ...readers import read_population
+
+    for model_dir in args.model_dirs:
+        group = Path(model_dir).resolve().name
+        pop = read_population(model_dir, progress=not args.quiet)
+        files = write_table_tree(pop, args.table_dir, group, error_types=tuple(args.error_types),
+                                 which_factors=tuple(args.which_factor), filter_prototypes=not args.keep_prototypes,
+                                 parquet=not args.no_parquet, progress=not args.quiet)
+        print(f"{group}: {len(pop)} models -> {len(files)} files under {args.table_dir}")
+    return 0

@@ -1,0 +1,73 @@
+"""``errorscope analyze``: a readable summary of one model or a population, plus tidy tables."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="summarise accuracies and the most / least robust ImageNet-X factors",
+        description="Score prediction files under the original labels, ReaL and the ImageNet-X factors; print "
+        "a summary and, with --out, write tidy tables (summary.csv, factors.parquet, factors.csv). "
+        "ImageNet-X annotations: CC BY-NC 4.0.",
+    )
+    p.add_argument("predictions", nargs="+", type=Path, metavar="PREDICTIONS",
+                   help="prediction files or directories of them (one model per file)")
+    p.add_argument("--out", type=Path, help="directory for the tidy tables")
+    p.add_argument("--which-factor", default="top", choices=["top", "multi"],
+                   help="annotation file for the printed summary (tables hold both)")
+    p.add_argument("--error-type", default="class", choices=["class", "metaclass", "real_class"],
+                   help="correctness rule for the printed factors")
+    p.add_argument("--real-empty", default="exclude", choices=["exclude", "wrong"],
+                   help="images with an empty ReaL set: excluded (ReaL protocol) or wrong (ImageNet-X tables)")
+    p.add_argument("--keep-prototypes", action="store_true")
+    p.add_argument("--top", type=int, default=3, help="how many robust / susceptible factors to print")
+    p.set_defaults(func=run)
+
+
+def _fmt(x: float) -> str:
+    return "   n/a" if x != x else f"{100 * x:6.2f}"
+
+
+def render_summary(analysis, *, which: str, error_type: str, n: int) -> str:
+    """The text printed by ``errorscope analyze``."""
+    s = analysis.summary
+    lines = [f"{'model':<28} {'top-1':>6} {'top-5':>6} {'ReaL':>6} {'IN-X':>6}  worst factor",
+             "-" * 78]
+    for model, row in s.iterrows():
+        lines.append(f"{model[:28]:<28} {_fmt(row.top1)} {_fmt(row.top5)} {_fmt(row.real)} "
+                     f"{_fmt(row.get('imagenetx_class', float('nan')))}  {row.get('worst_factor', '')} "
+                     f"({_fmt(row.get('worst_factor_accuracy', float('nan'))).strip()}%)")
+    lines.append("")
+    lines.append(f"Error ratios ({which} factors, {error_type} correctness; >1 = more errors than overall; "
+                 f"[95% Wilson interval], n = images with the factor):")
+    for model in s.index:
+        robust, weak = analysis.robust_factors(model, which=which, error_type=error_type, n=n)
+        lines.append(f"  {model}")
+        for label, rows in (("most robust     ", robust), ("most susceptible", weak)):
+            parts = [f"{r.factor} {r.error_ratio:.2f} [{r.er_low:.2f}, {r.er_high:.2f}] n={r.total}"
+                     for r in rows.itertuples()]
+            lines.append(f"    {label}: " + "; ".join(parts))
+    lines.append("")
+    lines.append(f"ReaL: images with no ReaL label {'excluded' if analysis.settings['real_empty'] == 'exclude' else 'counted wrong'}. "
+                 + analysis.settings["license"] + ".")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..._io import write_frame
+    from ...analysis import analyze
+    from ...readers import read_population
+
+    pop = read_population(args.predictions, progress=True)
+    analysis = analyze(pop, filter_prototypes=not args.keep_prototypes, real_empty=args.real_empty, progress=True)
+    print(render_summary(analysis, which=args.which_factor, error_type=args.error_type, n=args.top))
+    if args.out:
+        write_frame(analysis.summary, args.out / "summary.csv")
+        write_frame(analysis.factors, args.out / "factors.csv", index=False)
+        write_frame(analysis.factors, args.out / "factors.parquet", index=False)
+        print(f"\nwrote {args.out}/summary.csv, factors.csv, factors.parquet")
+    return 0
