@@ -39,6 +39,7 @@ def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.
         denom = n + z * z
         center = (k + z * z / 2) / denom
         half = z / denom * np.sqrt(np.maximum(k * (n - k) / n, 0) + z * z / 4)
-        low = np.where(n > 0, np.clip(center - half, 0, 1), np.nan)
-        high = np.where(n > 0, np.clip(center + half, 0, 1), np.nan)
+        # At k = 0 (k = n) the bound is exactly 0 (1); rounding would leave it a hair away.
+        low = np.where(n > 0, np.where(k <= 0, 0.0, np.clip(center - half, 0, 1)), np.nan)
+        high = np.where(n > 0, np.where(k >= n, 1.0, np.clip(center + half, 0, 1)), np.nan)
     return low, high
