@@ -1,0 +1,136 @@
+"""analyze(), the ImageNet-X statistics and the analyze command, against the spec's reference values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from errorscope.analysis import analyze
+from errorscope.constants import FACTORS, METACLASSES
+from errorscope import imagenetx_stats as S
+
+
+@pytest.fixture(scope="module")
+def analysis(base_population):
+    return analyze(base_population)
+
+
+def test_summary_headline_numbers(analysis):
+    s = analysis.summary
+    # top-1 over all 50,000 images (spec §3)
+    assert s.top1.round(5).to_dict() == {"DINO": 0.76754, "ResNet50": 0.7613, "SimCLR": 0.68142, "ViT": 0.78006}
+    assert s.loc["ViT", "imagenetx_class"] == pytest.approx(0.767599, abs=1e-6)
+    assert s.loc["ViT", "imagenetx_real_class"] == pytest.approx(0.775255, abs=1e-6)
+    assert s.loc["ViT", "imagenetx_metaclass"] == pytest.approx(0.897484, abs=1e-6)
+    assert s.loc["ViT", "worst_factor"] == "texture"
+    assert s.loc["ViT", "worst_factor_accuracy"] == pytest.approx(0.524823, abs=1e-6)
+    # ReaL excluding empty sets is higher than counting them wrong, by the share of empty sets
+    assert (s.real > s.real_imagenetx).all()
+    assert s.top5.isna().all()  # the CSVs carry no top-5
+
+
+def test_tidy_factors_agree_with_tables(analysis):
+    f = analysis.factors
+    for (which, et), (table, mc_table) in analysis.tables.items():
+        rows = f[(f.which == which) & (f.error_type == et) & (f.metaclass == "all")]
+        pivot = rows.pivot(index="model", columns="factor", values="accuracy")[FACTORS]
+        np.testing.assert_allclose(pivot.to_numpy(), table[FACTORS].to_numpy(), rtol=0, atol=1e-15)
+        dog = f[(f.which == which) & (f.error_type == et) & (f.metaclass == "dog") & (f.model == "ViT")]
+        ref = mc_table.loc[("ViT", "dog")]
+        for r in dog.itertuples():
+            assert r.accuracy == pytest.approx(ref[r.factor], abs=1e-15)
+    assert ((f.ci_low <= f.accuracy) & (f.accuracy <= f.ci_high)).all()
+    assert ((f.er_low <= f.error_ratio + 1e-12) & (f.error_ratio <= f.er_high + 1e-12)).all()
+    style = f[(f.which == "top") & (f.error_type == "class") & (f.metaclass == "all") & (f.factor == "style")]
+    assert (style.total == 43).all()
+    assert ((style.ci_high - style.ci_low) > 0.2).all()  # 43 images: a wide interval, as users must see
+
+
+def test_calibration_reference_values(base_population):
+    ece = S.factor_calibration(base_population)
+    ref = {"ViT": (0.0163, 0.2123), "ResNet50": (0.0400, 0.2480), "DINO": (0.0313, 0.1906), "SimCLR": (0.0548, 0.2637)}
+    for model, (avg, worst) in ref.items():
+        assert round(ece.loc[model, "average"], 4) == avg
+        assert round(ece.loc[model, "worst_factor"], 4) == worst
+    assert ece.loc["ViT", FACTORS].astype(float).idxmax() == "style"
+    assert ece.loc["ResNet50", FACTORS].astype(float).idxmax() == "multiple_objects"
+    per_mc = S.metaclass_factor_calibration(base_population)
+    assert per_mc.index.get_level_values("metaclass").unique().tolist() == METACLASSES
+
+
+def test_calibration_equals_imagenet_x_code(base_population, base_dir):
+    from imagenet_x import augment_model_predictions, load_annotations, load_model_predictions
+    from imagenet_x.aggregate import compute_factor_calibration_errors
+
+    models, _ = load_model_predictions(str(base_dir))
+    rows = augment_model_predictions(load_annotations(), models)
+    theirs = compute_factor_calibration_errors(rows, FACTORS, "is_correct")
+    ours = S.factor_calibration(base_population)
+    # our probabilities are float32: differences stay far below the 4 decimals anyone reports
+    np.testing.assert_allclose(ours[theirs.columns].to_numpy(float), theirs.to_numpy(float), atol=1e-6)
+
+
+def test_spearman_reference_values():
+    rho, p = S.factor_correlations()
+    assert rho.shape == (33, 33)
+    assert rho.loc["pose", "dog"] == pytest.approx(0.1018, abs=5e-5)
+    assert rho.loc["background", "dog"] == pytest.approx(0.0919, abs=5e-5)
+    assert rho.loc["pose", "background"] == pytest.approx(0.0340, abs=5e-5)
+    assert rho.loc["multiple_objects", "person_blocking"] == pytest.approx(0.0416, abs=5e-5)
+    assert rho.loc["background", "other"] == pytest.approx(-0.0318, abs=5e-5)
+    assert (np.diag(rho) == 0).all() and (np.diag(p) == 0).all()
+
+
+def test_prevalence_reference_values(base_population):
+    prev = S.metaclass_prevalence()
+    assert prev.loc["bird", "pose"] == pytest.approx(0.4552, abs=5e-5)
+    assert prev.loc["bird", "background"] == pytest.approx(0.3921, abs=5e-5)
+    np.testing.assert_allclose(prev.sum(axis=1), 1.0)
+    shift = S.metaclass_prevalence_shift()
+    assert shift.loc["dog", "style"] == -1.0  # dog has no style image
+    vit = S.misclassification_shifts(base_population).query("model == 'ViT'").set_index("factor")["shift"]
+    ref = {"pose": -0.2594, "background": 0.0909, "pattern": -0.1376, "color": 0.1516, "smaller": 0.6439,
+           "shape": 0.5399, "partial_view": -0.0828, "subcategory": 1.0153, "texture": 1.0446, "larger": 0.2908,
+           "darker": 0.8339, "object_blocking": 0.9859, "person_blocking": 0.9362, "style": 0.6010,
+           "brighter": -0.2177, "multiple_objects": 0.6135}
+    for factor, value in ref.items():
+        assert vit[factor] == pytest.approx(value, abs=5e-5), factor
+    per_mc = S.metaclass_misclassification_shifts(base_population)
+    assert list(per_mc.columns) == ["metaclass", *FACTORS, "accuracy", "model"]
+    assert len(per_mc) == 4 * 17
+
+
+def test_prevalence_equals_imagenet_x_code(base_population, base_dir):
+    from imagenet_x.prevalence import Prevalence
+
+    prev = Prevalence(None, str(base_dir), "top")
+    ours = S.misclassification_shifts(base_population)
+    theirs = prev.misclassification_shifts_df
+    merged = ours.merge(theirs, on=["model", "factor"], suffixes=("", "_ref"))
+    assert len(merged) == 64
+    np.testing.assert_allclose(merged["shift"], merged["shift_ref"], atol=1e-12)
+
+
+def test_analyze_command_prints_and_writes(base_dir, tmp_path, capsys):
+    from errorscope.cli.main import main
+
+    assert main(["analyze", str(base_dir / "ViT.csv"), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ViT" in out and "78.01" in out and "texture" in out and "CC BY-NC 4.0" in out
+    assert "most susceptible" in out and "n=282" in out
+    summary = pd.read_csv(tmp_path / "summary.csv", index_col=0)
+    assert summary.loc["ViT", "top1"] == pytest.approx(0.78006)
+    factors = pd.read_parquet(tmp_path / "factors.parquet")
+    assert set(factors.error_type) == {"class", "metaclass", "real_class"}
+
+
+def test_analyze_rejects_other_indices(base_population):
+    from errorscope.exceptions import InvalidInputError
+    from errorscope.index import imagenetx_train_index
+    from errorscope.predictions import Population
+
+    idx = imagenetx_train_index()
+    pop = Population(["x"], np.zeros((1, len(idx)), np.int16), None, idx)
+    with pytest.raises(InvalidInputError, match="validation"):
+        analyze(pop)
