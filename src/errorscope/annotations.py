@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from .constants import FACTORS, Partition, WhichFactor
 from .exceptions import InvalidInputError
@@ -25,6 +26,38 @@ __all__ = ["FactorAnnotations", "load_factor_annotations", "prototype_files", "r
 def _read_jsonl(name: str) -> list[dict]:
     with open(package_file(name), encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def _parsed_arrays(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(file_names, classes, factors) of one JSON-lines file, parsed once and then kept in the user cache.
+
+    The cache entry is keyed by the file's size and modification time, so a reinstalled package is reparsed.
+    """
+    from operator import itemgetter
+
+    from ._io import atomic_path
+    from .resources import cache_dir
+
+    path = package_file(name)
+    st = path.stat()
+    cached = cache_dir() / "imagenet_x" / f"{path.stem}-{st.st_size}-{st.st_mtime_ns}.npz"
+    if cached.is_file():
+        try:
+            with np.load(cached, allow_pickle=False) as z:
+                return z["file_names"].astype(object), z["classes"], z["factors"]
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable cache entry: parse again and overwrite it
+    rows = _read_jsonl(name)
+    names = np.array([r["file_name"] for r in rows], dtype=object)
+    classes = np.array([r["class"] for r in rows], dtype=np.int16)
+    factors = np.array(list(map(itemgetter(*FACTORS), rows)), dtype=bool).reshape(len(rows), len(FACTORS))
+    try:
+        with atomic_path(cached) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, file_names=names.astype(str), classes=classes, factors=factors)
+    except OSError:
+        pass  # a read-only cache only costs speed
+    return names, classes, factors
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,21 +116,12 @@ def load_factor_annotations(which: WhichFactor = "top", partition: Partition = "
         raise InvalidInputError(f"Expected `which` to be 'top' or 'multi', but got {which!r}.")
     if partition not in ("val", "train"):
         raise InvalidInputError(f"Expected `partition` to be 'val' or 'train', but got {partition!r}.")
-    rows = _read_jsonl(f"imagenet_x_{partition}_{which}_factor.jsonl")
+    names, labels, factors = _parsed_arrays(f"imagenet_x_{partition}_{which}_factor.jsonl")
     index = val_index() if partition == "val" else imagenetx_train_index()
-    names = np.array([r["file_name"] for r in rows], dtype=object)
-    keep = np.ones(len(rows), dtype=bool)
-    _, first = np.unique(names, return_index=True)
-    dup = np.ones(len(rows), dtype=bool)
-    dup[first] = False
-    keep &= ~dup
+    keep = ~pd.Index(names).duplicated()
     if filter_prototypes:
-        protos = prototype_files()
-        keep &= np.array([n not in protos for n in names])
-    rows = [r for r, k in zip(rows, keep) if k]
-    names = names[keep]
-    labels = np.array([r["class"] for r in rows], dtype=np.int16)
-    factors = np.array([[bool(r[f]) for f in FACTORS] for r in rows], dtype=bool).reshape(len(rows), len(FACTORS))
+        keep &= ~pd.Index(names).isin(list(prototype_files()))
+    names, labels, factors = names[keep], labels[keep], factors[keep]
     positions = index.positions(names)
     if (positions < 0).any():
         raise InvalidInputError(f"ImageNet-X {partition} annotations name files outside the {index.name} index.")

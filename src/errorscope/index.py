@@ -63,12 +63,46 @@ class ImageIndex:
         Accepts bare names (``ILSVRC2012_val_00000001.JPEG``) and paths ending in them
         (``val/n01440764/ILSVRC2012_val_00000001.JPEG``).
         """
+        if self.name == "imagenet-val":
+            pos = _val_positions(file_names)
+            if pos is not None:
+                return pos
         names = pd.Index(pd.Series(file_names, dtype=object).astype(str))
         pos = self._lookup.get_indexer(names)
         if (pos < 0).any():
             bare = pd.Index([n.replace("\\", "/").rsplit("/", 1)[-1] for n in names])
             pos = np.where(pos < 0, self._lookup.get_indexer(bare), pos)
         return pos.astype(np.int64)
+
+
+_VAL_PREFIX = np.frombuffer(b"ILSVRC2012_val_", dtype=np.uint8)
+_VAL_SUFFIX = np.frombuffer(b".JPEG", dtype=np.uint8)
+_DIGIT_WEIGHTS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
+
+
+def _val_positions(names) -> np.ndarray | None:
+    """Fast path: positions of canonical validation file names, parsed from their 8-digit number.
+
+    Returns None unless every name is exactly ``ILSVRC2012_val_DDDDDDDD.JPEG`` with DDDDDDDD in 1..50000.
+    """
+    values = np.asarray(names, dtype=object)
+    if values.size == 0:
+        return np.empty(0, dtype=np.int64)
+    try:
+        raw = values.astype("S28")
+    except (UnicodeEncodeError, ValueError, TypeError):
+        return None
+    if (np.char.str_len(raw) != 28).any():
+        return None
+    u8 = raw.view(np.uint8).reshape(len(raw), 28)
+    digits = u8[:, 15:23].astype(np.int64) - 48
+    if ((u8[:, :15] != _VAL_PREFIX).any() or (u8[:, 23:] != _VAL_SUFFIX).any()
+            or (digits < 0).any() or (digits > 9).any()):
+        return None
+    pos = digits @ _DIGIT_WEIGHTS - 1
+    if (pos < 0).any() or (pos >= N_VAL).any():
+        return None
+    return pos
 
 
 @lru_cache(maxsize=1)
@@ -94,14 +128,11 @@ def val_index() -> ImageIndex:
 @lru_cache(maxsize=1)
 def imagenetx_train_index() -> ImageIndex:
     """The 11,233 ImageNet training images annotated by ImageNet-X (file names like ``n03633091_15528.JPEG``)."""
-    from .annotations import _read_jsonl
+    from .annotations import _parsed_arrays
 
-    rows = _read_jsonl("imagenet_x_train_top_factor.jsonl")
-    seen: dict[str, int] = {}
-    for r in rows:
-        seen.setdefault(r["file_name"], int(r["class"]))
-    return ImageIndex("imagenetx-train", np.array(list(seen), dtype=object),
-                      np.fromiter(seen.values(), dtype=np.int16, count=len(seen)))
+    names, classes, _ = _parsed_arrays("imagenet_x_train_top_factor.jsonl")
+    keep = ~pd.Index(names).duplicated()
+    return ImageIndex("imagenetx-train", names[keep], classes[keep])
 
 
 @dataclass(frozen=True, eq=False)

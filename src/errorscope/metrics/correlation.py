@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 
 def binary_spearman(indicators: np.ndarray, *, zero_diagonal: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -22,6 +21,8 @@ def binary_spearman(indicators: np.ndarray, *, zero_diagonal: bool = True) -> tu
     -------
     rho, pvalue : float arrays of shape (n_variables, n_variables)
     """
+    from scipy import stats  # imported here: scipy.stats takes seconds to import
+
     x = np.asarray(indicators, dtype=np.float64)
     n = x.shape[0]
     centered = x - x.mean(axis=0)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
-from scipy.stats import norm
 
 
 def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -34,7 +35,7 @@ def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.
         raise ValueError(f"Expected argument `confidence` to be in (0, 1), but got {confidence}.")
     k = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
-    z = norm.ppf(0.5 + confidence / 2)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         denom = n + z * z
         center = (k + z * z / 2) / denom

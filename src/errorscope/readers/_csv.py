@@ -47,7 +47,7 @@ def read_csv(path: Path, model: str | None, index: ImageIndex) -> Predictions:
 
 def _read(path: Path, header) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, header=header, skipinitialspace=True)
+        return pd.read_csv(path, header=header, skipinitialspace=True, dtype={0 if header is None else "file_name": object})
     except pd.errors.ParserError as exc:
         raise IngestError(path, f"not a well-formed CSV file ({exc}).",
                           fix="check that every row has the same number of fields.") from None
