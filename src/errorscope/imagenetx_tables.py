@@ -234,13 +234,15 @@ def error_ratios(table: pd.DataFrame) -> pd.DataFrame:
 def write_table_tree(pop: Population, table_dir: str | Path, group: str, *,
                      error_types: tuple[str, ...] = ERROR_TYPES, which_factors: tuple[str, ...] = WHICH_FACTORS,
                      filter_prototypes: bool = True, parquet: bool = True, intervals: bool = True,
-                     progress: bool = False) -> list[Path]:
+                     partition: str = "val", progress: bool = False) -> list[Path]:
     """Write the table tree of ``python -m imagenet_x aggregate`` for one group of models.
 
-    ``TABLE_DIR/val/<which>_factor/<group>/<error_type>/accuracies_per_factor.csv`` and
+    ``TABLE_DIR/<partition>/<which>_factor/<group>/<error_type>/accuracies_per_factor.csv`` and
     ``accuracies_per_factor_metaclass.csv``, with the ``human`` row in ``real_class`` only; plus Parquet copies
     and ``factor_intervals.csv`` (Wilson 95% intervals of every factor accuracy and error ratio).
-    Every file is written atomically.
+    ``partition="train"`` needs predictions on the 11,233 annotated training images (ImageNet-X itself loads the
+    train annotations and writes nothing); the ReaL labels cover validation images only, so every train
+    prediction is wrong under ``real_class``, as in ImageNet-X. Every file is written atomically.
     """
     from tqdm.auto import tqdm
 
@@ -249,11 +251,11 @@ def write_table_tree(pop: Population, table_dir: str | Path, group: str, *,
     written: list[Path] = []
     jobs = [(w, e) for w in which_factors for e in error_types]
     for which, error_type in tqdm(jobs, desc=f"tables {group}", disable=not progress):
-        counts = count_factors(pop, which=which, error_type=error_type, filter_prototypes=filter_prototypes,
-                               add_human=True)
+        counts = count_factors(pop, which=which, error_type=error_type, partition=partition,
+                               filter_prototypes=filter_prototypes, add_human=True)
         if error_type != "real_class":
             counts = _drop_last_model(counts)
-        out = Path(table_dir) / "val" / f"{which}_factor" / group / error_type
+        out = Path(table_dir) / partition / f"{which}_factor" / group / error_type
         per_factor = accuracy_table(counts)
         per_mc = metaclass_table(counts)
         written.append(write_frame(per_factor, out / "accuracies_per_factor.csv"))

@@ -134,3 +134,33 @@ def test_analyze_rejects_other_indices(base_population):
     pop = Population(["x"], np.zeros((1, len(idx)), np.int16), None, idx)
     with pytest.raises(InvalidInputError, match="validation"):
         analyze(pop)
+
+
+def test_train_partition_tables(tmp_path):
+    """Predictions on the annotated train images: the train table tree, checked against an obvious loop."""
+    from errorscope.annotations import load_factor_annotations
+    from errorscope.cli.main import main
+    from errorscope.index import imagenetx_train_index
+
+    idx = imagenetx_train_index()
+    rng = np.random.default_rng(11)
+    pred = np.where(rng.random(len(idx)) < 0.7, idx.labels, rng.integers(0, 1000, len(idx)))
+    model_dir = tmp_path / "trainpreds"
+    model_dir.mkdir()
+    keep = rng.random(len(idx)) < 0.9  # a subset, in shuffled order
+    order = rng.permutation(np.flatnonzero(keep))
+    pd.DataFrame({"file_name": idx.file_names[order], "predicted_class": pred[order]}).to_csv(
+        model_dir / "mymodel.csv", index=False)
+    assert main(["aggregate", "--model-dirs", str(model_dir), "--table-dir", str(tmp_path / "out"), "--quiet",
+                 "--partitions", "train", "--which-factor", "multi", "--error-types", "class"]) == 0
+    table = pd.read_csv(tmp_path / "out/train/multi_factor/trainpreds/class/accuracies_per_factor.csv", index_col=0)
+    ann = load_factor_annotations("multi", "train")
+    for j, factor in enumerate(FACTORS):
+        hits = total = 0
+        for i in range(len(ann)):
+            pos = ann.positions[i]
+            if keep[pos] and ann.factors[i, j]:
+                total += 1
+                hits += int(pred[pos] == ann.labels[i])
+        expected = hits / total if total else np.nan
+        assert table.loc["mymodel", factor] == pytest.approx(expected, nan_ok=True), factor

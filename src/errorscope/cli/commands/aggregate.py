@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--table-dir", type=Path, default=Path("results"), help="output root (default: results)")
     p.add_argument("--error-types", nargs="+", default=list(ERROR_TYPES), choices=ERROR_TYPES)
     p.add_argument("--which-factor", nargs="+", default=list(WHICH_FACTORS), choices=WHICH_FACTORS)
+    p.add_argument("--partitions", nargs="+", default=["val"], choices=["val", "train"],
+                   help="val (default), and/or train for prediction files on the 11,233 annotated train images")
     p.add_argument("--keep-prototypes", action="store_true", help="keep the 3,000 prototypical images")
     p.add_argument("--no-parquet", action="store_true", help="write CSV tables only")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -29,13 +31,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ...imagenetx_tables import write_table_tree
+    from ...index import imagenetx_train_index, val_index
     from ...readers import read_population
 
     for model_dir in args.model_dirs:
         group = Path(model_dir).resolve().name
-        pop = read_population(model_dir, progress=not args.quiet)
-        files = write_table_tree(pop, args.table_dir, group, error_types=tuple(args.error_types),
-                                 which_factors=tuple(args.which_factor), filter_prototypes=not args.keep_prototypes,
-                                 parquet=not args.no_parquet, progress=not args.quiet)
-        print(f"{group}: {len(pop)} models -> {len(files)} files under {args.table_dir}")
+        for partition in args.partitions:
+            index = val_index() if partition == "val" else imagenetx_train_index()
+            pop = read_population(model_dir, index=index, progress=not args.quiet)
+            files = write_table_tree(pop, args.table_dir, group, error_types=tuple(args.error_types),
+                                     which_factors=tuple(args.which_factor), partition=partition,
+                                     filter_prototypes=not args.keep_prototypes, parquet=not args.no_parquet,
+                                     progress=not args.quiet)
+            print(f"{group} ({partition}): {len(pop)} models -> {len(files)} files under {args.table_dir}")
     return 0
