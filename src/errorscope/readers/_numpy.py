@@ -94,7 +94,15 @@ def _load(path: Path, loader):
     try:
         return loader()
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        if "allow_pickle" in str(exc) or "Python objects" in str(exc):
+            raise _objects(path, None) from None
         raise _corrupt(path, exc) from None
+
+
+def _objects(path: Path, key: str | None) -> IngestError:
+    what = f"the array {key!r}" if key else "the array"
+    return IngestError(path, f"{what} holds Python objects, which are not read (a pickle can run code).",
+                       column=key, fix="store numbers as a numeric array and strings as np.array(names, dtype=str).")
 
 
 def _member(path: Path, archive, key: str) -> np.ndarray:
@@ -102,8 +110,7 @@ def _member(path: Path, archive, key: str) -> np.ndarray:
         return archive[key]
     except ValueError as exc:
         if "allow_pickle" in str(exc):
-            raise IngestError(path, f"the array {key!r} holds Python objects, which are not read (a pickle can run "
-                              "code).", column=key, fix="store strings as a str array (np.array(names, dtype=str)).") from None
+            raise _objects(path, key) from None
         raise _corrupt(path, exc, key) from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise _corrupt(path, exc, key) from None
