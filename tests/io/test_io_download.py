@@ -194,3 +194,21 @@ def test_manifest_urls_are_pinned_to_commits():
         if not spec.optional:
             assert re.search(r"/[0-9a-f]{40}/", spec.url), f"{spec.name}: URL not pinned to a commit: {spec.url}"
         assert re.fullmatch(r"[0-9a-f]{64}", spec.sha256) and spec.size > 0 and spec.license and spec.citation
+
+
+def test_cli_fetch_downloads_then_reports_present(server, cache, monkeypatch, capsys):
+    from errorscope.cli.main import main
+
+    base, hits = server
+    _serve(monkeypatch, base, "good", NAME)
+    assert main(["data", "fetch", NAME, "--no-progress"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split() == [NAME, "downloaded", str(cache / NAME)]
+    assert main(["data", "fetch", NAME]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split() == [NAME, "present", str(cache / NAME)]
+    assert main(["data", "verify", NAME]) == 0
+    assert hits[("good", NAME)] == 1
+    _serve(monkeypatch, base, "corrupt", NAME)
+    assert main(["data", "fetch", NAME, "--force", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "sha256 mismatch for resource 'real/golden.npz'" in err and get_spec(NAME).sha256 in err
+    assert sha256_of(cache / NAME) == get_spec(NAME).sha256  # the good copy was not replaced
