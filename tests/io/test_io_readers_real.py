@@ -220,3 +220,22 @@ def test_mixed_format_population(vit, imagenetx_dir, tmp_path):
     assert pop.models == ["ResNet50", "vit_copy"]
     np.testing.assert_array_equal(pop["vit_copy"].top1, vit.top1)
     assert pop.top1.shape == (2, 50000) and pop.prob.shape == (2, 50000)
+
+
+def test_csv_with_bom_crlf_and_spaces_reads_the_same(vit, imagenetx_dir, tmp_path):
+    lines = (imagenetx_dir / "ViT.csv").read_text().splitlines()
+    lines = [lines[0]] + [", ".join(line.split(",")) for line in lines[1:]]
+    (tmp_path / "ViT.csv").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+    pred = read_predictions(tmp_path / "ViT.csv")
+    np.testing.assert_array_equal(pred.top1, vit.top1)
+    np.testing.assert_array_equal(pred.prob, vit.prob)
+
+
+def test_pickle_needs_the_validation_index(tmp_path):
+    from errorscope.exceptions import IngestError
+    from errorscope.index import imagenetx_train_index
+
+    with open(tmp_path / "m.pickle", "wb") as fh:
+        pickle.dump({"model": "m", "logits": np.zeros((2, 1000), np.float32)}, fh)
+    with pytest.raises(IngestError, match=r"cover the ImageNet validation set, not 'imagenetx-train'"):
+        read_predictions(tmp_path / "m.pickle", index=imagenetx_train_index())

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .._optional import require
 from ..exceptions import IngestError
 from ..index import ImageIndex
 from ..predictions import Predictions
@@ -20,7 +19,8 @@ FIX = "write columns file_name, predicted_class[, predicted_probability][, top5 
 def read_parquet(path: Path, model: str | None, index: ImageIndex) -> Predictions:
     """Read a Parquet file of per-image predictions."""
     check_kind(path, "parquet")
-    pq = require("pyarrow.parquet", extra="core", feature="Reading Parquet predictions")
+    import pyarrow.parquet as pq  # a core dependency
+
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid / OSError subclasses for damaged files
