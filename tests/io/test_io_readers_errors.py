@@ -69,13 +69,13 @@ CASES = [
     ("csv-duplicate-row", "m.csv", (HEADER + f"{V1},1,0.5\n{V2},2,0.5\n{V1},1,0.5\n").encode(),
      r"row 4, column 'file_name': image 'ILSVRC2012_val_00000001\.JPEG' appears more than once \(first at row 2\)"),
     ("csv-class-1000", "m.csv", (HEADER + f"{V1},1000,0.5\n").encode(),
-     r"row 2, column 'predicted_class': expected an integer class id in 0\.\.999, but got '1000'"),
-    ("csv-class-negative", "m.csv", (HEADER + f"{V1},-1,0.5\n").encode(), r"row 2.*got '-1'"),
-    ("csv-class-fraction", "m.csv", (HEADER + f"{V1},3.5,0.5\n").encode(), r"got '3\.5'"),
+     r"row 2, column 'predicted_class': expected an integer class id in 0\.\.999, but got '?1000'?"),
+    ("csv-class-negative", "m.csv", (HEADER + f"{V1},-1,0.5\n").encode(), r"row 2.*got '?-1'?"),
+    ("csv-class-fraction", "m.csv", (HEADER + f"{V1},3.5,0.5\n").encode(), r"got '?3\.5'?"),
     ("csv-class-text", "m.csv", (HEADER + f"{V1},tench,0.5\n").encode(), r"got 'tench'"),
     ("csv-prob-nan", "m.csv", (HEADER + f"{V1},1,0.5\n{V2},1,nan\n").encode(),
      r"row 3, column 'predicted_probability': expected a probability in \[0, 1\], but got 'nan'"),
-    ("csv-prob-above-one", "m.csv", (HEADER + f"{V1},1,1.5\n").encode(), r"probability in \[0, 1\], but got '1\.5'"),
+    ("csv-prob-above-one", "m.csv", (HEADER + f"{V1},1,1.5\n").encode(), r"probability in \[0, 1\], but got '?1\.5'?"),
     ("csv-prob-percent", "m.csv", (HEADER + f"{V1},1,87\n").encode(), r"not a logit, not a percentage"),
     ("csv-truncated-mid-line", "m.csv", (HEADER + f"{V1},1,0.5\n{V2},").encode(),
      r"row 3, column 'predicted_class': row has an empty or missing field\. The last line ends without a newline: the file may be truncated"),
@@ -94,7 +94,7 @@ CASES = [
      r"row 2, column 'target \(column 3\)': the target 971 of image 'ILSVRC2012_val_00000002\.JPEG' differs from its canonical label 970 \(1 of 2 rows differ\)"),
     ("headerless-four-fields", "m.csv", f"{V1},1,2,3\n".encode(), r"expected 2 or 3 fields per row"),
     ("headerless-class-out-of-range", "m.csv", f"{V1},5\n{V2},12345\n".encode(),
-     r"row 2, column 'top1 \(column 2\)'.*got '12345'"),
+     r"row 2, column 'top1 \(column 2\)'.*got '?12345'?"),
     ("headerless-unknown-file", "m.csv", f"{V1},5\nval/n01440764/x.JPEG,1\n".encode(), r"row 2.*unknown file name"),
     ("headerless-truncated", "m.csv", f"{V1},5,65\n{V2},9".encode(), r"row 2, column 'target'.*may be truncated"),
     # --- pickle ---
@@ -210,3 +210,4 @@ def test_population_errors(tmp_path, setup, pattern):
 def test_population_of_missing_path(tmp_path):
     with pytest.raises(IngestError, match=r"no such file or directory"):
         read_population([tmp_path / "missing"])
+

@@ -34,11 +34,10 @@ def read_csv(path: Path, model: str | None, index: ImageIndex) -> Predictions:
         line = raw[:exc.start].count(b"\n") + 1
         raise IngestError(path, f"not a UTF-8 text file (undecodable byte at offset {exc.start}, line {line}).",
                           fix="save the CSV as UTF-8, or give the file the extension of its real format.") from None
-    lines = text.splitlines()
-    body = [i for i, line in enumerate(lines) if line.strip()]
-    if not body:
+    first_line = next((line for line in _lines(text) if line.strip()), None)
+    if first_line is None:
         raise IngestError(path, "the file holds no rows (only blank lines).", fix="write one row per image.")
-    first = [c.strip() for c in lines[body[0]].split(",")]
+    first = [c.strip() for c in first_line.split(",")]
     truncated_hint = "" if text.endswith(("\n", "\r")) else " The last line ends without a newline: the file may be truncated."
     if "file_name" in first:
         return _read_imagenetx(path, text, first, model, index, truncated_hint)
@@ -93,14 +92,14 @@ def _read_headerless(path, text, first, model, index, hint) -> Predictions:
 
 
 def _parse(path: Path, text: str, *, header, n_fields: int, hint: str) -> pd.DataFrame:
+    """Parse with pandas; numbers are parsed by the C parser, anything odd stays text for the checks."""
     try:
-        return pd.read_csv(io.StringIO(text), header=header, dtype=str, keep_default_na=False,
-                           skipinitialspace=True, skip_blank_lines=True)
+        return pd.read_csv(io.StringIO(text), header=header, dtype={0: str} if header is None else {"file_name": str},
+                           keep_default_na=False, skipinitialspace=True, skip_blank_lines=True)
     except pd.errors.ParserError as exc:
         msg = str(exc)
         line = _parser_line(msg)
-        raise IngestError(path, f"row has more fields than the {n_fields} expected ({msg.strip()}).",
-                          row=line,
+        raise IngestError(path, f"row has more fields than the {n_fields} expected ({msg.strip()}).", row=line,
                           fix="check the delimiter (must be ',') and quote file names that contain commas.") from None
     except pd.errors.EmptyDataError:
         raise IngestError(path, "the file holds no rows.", fix="write one row per image.") from None
@@ -109,12 +108,23 @@ def _parse(path: Path, text: str, *, header, n_fields: int, hint: str) -> pd.Dat
 def _check_filled(path: Path, frame: pd.DataFrame, columns: list[str], row_offset: int, hint: str) -> None:
     """A row with fewer fields than the header, or an empty field, is an error naming the row."""
     for col in columns:
-        empty = frame[col].str.strip().eq("").to_numpy()
+        if frame[col].dtype.kind in "iufb":
+            continue  # parsed as numbers: no field is empty
+        empty = frame[col].astype(str).str.strip().eq("").to_numpy()
         if empty.any():
             i = int(np.argmax(empty))
             last = i == len(frame) - 1
             raise IngestError(path, f"row has an empty or missing field.{hint if last else ''}", row=i + row_offset,
                               column=col, fix="re-export the file; every row needs a value in every column.")
+
+
+def _lines(text: str):
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end]
+        start = end + 1
 
 
 def _parser_line(message: str) -> int | None:
