@@ -59,6 +59,7 @@ CASES = [
     ("csv-that-is-parquet", "m.csv", GOOD_PARQUET, r"content is a parquet file"),
     ("npy-that-is-csv", "m.npy", (HEADER + f"{V1},1,0.5\n").encode(), r"announces a npy file, but the content is text"),
     ("npy-that-is-npz", "m.npy", _npz_bytes(top1=np.zeros(3)), r"content is a npz file.*'\.npz'"),
+    ("pickle-that-is-zip", "m.pt.pickle", _npz_bytes(x=np.zeros(2)), r"announces a pickle file, but the content is a npz file.*torch\.save"),
     ("pickle-that-is-npy", "m.pkl", _npy_bytes(np.zeros(3)), r"announces a pickle file"),
     ("parquet-empty", "m.parquet", b"", r"empty \(0 bytes\)"),
     ("unknown-extension", "m.json", b"{}", r"unknown prediction file type '\.json'"),

@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from errorscope.index import class_info, val_index
 from errorscope.readers import read_population, read_predictions, write_predictions
@@ -239,3 +241,34 @@ def test_pickle_needs_the_validation_index(tmp_path):
         pickle.dump({"model": "m", "logits": np.zeros((2, 1000), np.float32)}, fh)
     with pytest.raises(IngestError, match=r"cover the ImageNet validation set, not 'imagenetx-train'"):
         read_predictions(tmp_path / "m.pickle", index=imagenetx_train_index())
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 50000), fmt=st.sampled_from(["csv", "headerless", "npz", "parquet"]))
+def test_any_subset_in_any_order_in_any_format_aligns(vit, tmp_path, seed, n, fmt):
+    """Property: rows of a file are placed by name, whatever subset and order, in every row-based format."""
+    rows = np.random.default_rng(seed).permutation(50000)[:n]
+    names = val_index().file_names[rows].astype(str)
+    path = tmp_path / f"m{seed}_{n}." + ("csv" if fmt in ("csv", "headerless") else fmt)
+    if fmt == "csv":
+        pd.DataFrame({"file_name": names, "predicted_class": vit.top1[rows]}).to_csv(path, index=False)
+    elif fmt == "headerless":
+        pd.DataFrame({0: names, 1: vit.top1[rows]}).to_csv(path, index=False, header=False)
+    elif fmt == "npz":
+        np.savez(path, top1=vit.top1[rows], file_names=names)
+    else:
+        pd.DataFrame({"file_name": names, "predicted_class": vit.top1[rows]}).to_parquet(path)
+    pred = read_predictions(path)
+    expected = np.full(50000, -1, np.int16)
+    expected[rows] = vit.top1[rows]
+    np.testing.assert_array_equal(pred.top1, expected)
+
+
+def test_writer_rejects_empty_predictions(tmp_path):
+    from errorscope.exceptions import InvalidInputError
+    from errorscope.predictions import Predictions
+
+    with pytest.raises(InvalidInputError, match=r"cover no image"):
+        write_predictions(Predictions.from_arrays("none", np.full(50000, -1)), tmp_path / "x.csv")
+    with pytest.raises(InvalidInputError, match=r"end in one of \('\.csv', '\.npz', '\.parquet'\)"):
+        write_predictions(Predictions.from_arrays("m", np.zeros(50000, int)), tmp_path / "x.txt")

@@ -73,7 +73,9 @@ def check_kind(path: Path, expected: str) -> None:
     if actual == wanted:
         return
     what = {"text": "text (CSV)", "binary": "an unknown binary format"}.get(actual, f"a {actual} file")
-    fix = (f"rename it to {EXTENSIONS[actual][0]!r}." if actual in EXTENSIONS
+    fix = ("a torch.save() file is a zip archive too: save {'model': name, 'logits': logits.numpy()} with "
+           "pickle.dump, or rename the file to '.npz' if it is a NumPy archive." if (expected, actual) == ("pickle", "npz")
+           else f"rename it to {EXTENSIONS[actual][0]!r}." if actual in EXTENSIONS
            else "rename it to .csv." if actual == "text"
            else f"pass a file in one of the supported formats ({FORMATS_HINT}).")
     raise IngestError(path, f"the extension {path.suffix!r} announces a {expected} file, but the content is {what}.",

@@ -50,6 +50,8 @@ def write_predictions(pred: Predictions, path: str | Path) -> Path:
     if suffix not in WRITERS:
         raise InvalidInputError(f"Expected `path` to end in one of {WRITERS}, but got {path.name!r}.")
     rows = np.flatnonzero(pred.covered)
+    if len(rows) == 0:
+        raise InvalidInputError(f"Predictions {pred.model!r} cover no image; there is nothing to write.")
     names = pred.index.file_names[rows].astype(str)
     prob = None if pred.prob is None else pred.prob[rows]
     if prob is not None and np.isnan(prob).any():
