@@ -249,7 +249,7 @@ def test_any_subset_in_any_order_in_any_format_aligns(vit, tmp_path, seed, n, fm
     """Property: rows of a file are placed by name, whatever subset and order, in every row-based format."""
     rows = np.random.default_rng(seed).permutation(50000)[:n]
     names = val_index().file_names[rows].astype(str)
-    path = tmp_path / f"m{seed}_{n}." + ("csv" if fmt in ("csv", "headerless") else fmt)
+    path = tmp_path / (f"m{seed}_{n}." + ("csv" if fmt in ("csv", "headerless") else fmt))
     if fmt == "csv":
         pd.DataFrame({"file_name": names, "predicted_class": vit.top1[rows]}).to_csv(path, index=False)
     elif fmt == "headerless":
