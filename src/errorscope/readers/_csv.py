@@ -19,7 +19,7 @@ import pandas as pd
 from ..exceptions import IngestError
 from ..index import ImageIndex
 from ..predictions import Predictions
-from ._common import align_rows, check_kind
+from ._common import align_rows, check_kind, class_ids
 
 IMAGENETX_COLUMNS = ("file_name", "predicted_class", "predicted_probability")
 
@@ -76,8 +76,6 @@ def _read_headerless(path, text, first, model, index, hint) -> Predictions:
     pred = align_rows(path, model or path.stem, index, names, frame["top1"].to_numpy(), row_offset=1,
                       name_column="file (column 1)", class_column="top1 (column 2)")
     if n_fields == 3:
-        from ._common import class_ids
-
         target = class_ids(path, frame["target"].to_numpy(), column="target (column 3)", row_offset=1)
         expected = index.labels[index.positions(names)]
         off = target != expected
