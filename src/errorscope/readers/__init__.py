@@ -1,28 +1,77 @@
-"""Read prediction files into :class:`~errorscope.predictions.Predictions`.
+"""Read prediction files into :class:`~errorscope.predictions.Predictions`, and write them back.
 
 :func:`read_predictions` reads one file, :func:`read_population` a directory (or a list of files) into a
-:class:`~errorscope.predictions.Population`. The format is detected from the extension and the content; every
-reader aligns rows to the image index by file name, so any row order and any subset of images is accepted.
+:class:`~errorscope.predictions.Population`, :func:`write_predictions` writes a CSV, NPZ or Parquet file.
+
+The format is detected from the extension and checked against the content (a ``.csv`` that is binary, a
+``.npy`` that is really a zip archive, ... raise an :class:`~errorscope.exceptions.IngestError`). Readers align
+rows to the image index by file name, so any row order and any subset of images is accepted; images a file does
+not cover are marked missing (class id -1).
+
+==================  ===================================================================================
+extension           content
+==================  ===================================================================================
+``.csv``            ImageNet-X ``file_name,predicted_class[,predicted_probability]`` or headerless
+                    ``file,top1[,target]``
+``.pickle .pkl``    imagenet-testbed ``{"model": str, "logits": (50000, 1000)}`` in ImageFolder order
+``.npz``            ``top1`` [``top5``/``topk``] [``prob``] [``file_names``] [``model``], or a
+                    ``logits``/``probs`` matrix (50000, 1000)
+``.npy``            logits or probabilities (50000, 1000), canonical order
+``.parquet .pq``    ``file_name, predicted_class[, predicted_probability][, top5 list]``
+==================  ===================================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..exceptions import IngestError
 from ..index import ImageIndex
 from ..predictions import Population, Predictions
-from . import _csv
+from ._common import EXTENSIONS, FORMATS_HINT, sniff
+from ._csv import read_csv
+from ._numpy import read_npy, read_npz
+from ._parquet import read_parquet
+from ._pickle import read_pickle
+from ._write import write_predictions
 
-__all__ = ["read_predictions", "read_population", "READERS"]
+__all__ = ["read_predictions", "read_population", "write_predictions", "READERS", "detect_format"]
 
-#: extension -> reader(path, model, index) -> Predictions
-READERS = {
-    ".csv": _csv.read_csv,
+Reader = Callable[[Path, "str | None", ImageIndex], Predictions]
+
+_BY_KIND: dict[str, Reader] = {
+    "csv": read_csv,
+    "pickle": read_pickle,
+    "npz": read_npz,
+    "npy": read_npy,
+    "parquet": read_parquet,
 }
 
-SKIPPED = {".DS_Store"}
+#: extension -> reader(path, model, index) -> Predictions
+READERS: dict[str, Reader] = {ext: _BY_KIND[kind] for kind, exts in EXTENSIONS.items() for ext in exts}
+
+#: names of files a directory may hold besides predictions
+SKIPPED = {".DS_Store", "Thumbs.db"}
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of a prediction file (``csv``, ``pickle``, ``npz``, ``npy`` or ``parquet``) from its extension.
+
+    The content is checked against the extension when the file is read.
+    """
+    path = Path(path)
+    for kind, exts in EXTENSIONS.items():
+        if path.suffix.lower() in exts:
+            return kind
+    content = sniff(path) if path.is_file() else None
+    hint = ""
+    if content in EXTENSIONS:
+        hint = f" Its content looks like a {content} file: rename it to {EXTENSIONS[content][0]!r}."
+    elif content == "text":
+        hint = " Its content is text: if it is a CSV of predictions, rename it to '.csv'."
+    raise IngestError(path, f"unknown prediction file type {path.suffix or '(no extension)'!r}; expected one of "
+                      f"{sorted(READERS)}.{hint}", fix=f"convert the file to a supported format ({FORMATS_HINT}).")
 
 
 def read_predictions(path: str | Path, *, model: str | None = None, index: ImageIndex | None = None) -> Predictions:
@@ -31,8 +80,25 @@ def read_predictions(path: str | Path, *, model: str | None = None, index: Image
     Parameters
     ----------
     path : the file.
-    model : the model's name; default: the name stored in the file, else the file stem.
+    model : the model's name; default: the name stored in the file (pickle, NPZ), else the file stem.
     index : the image index to align to; default: the 50,000 ImageNet validation images.
+
+    Returns
+    -------
+    Predictions aligned to ``index``; images the file does not cover have class id -1.
+
+    Raises
+    ------
+    IngestError
+        If the file is missing, of an unknown or mismatched kind, truncated, or holds an invalid value. The
+        message names the file, the row or column, what was expected and how to fix it.
+
+    Examples
+    --------
+    >>> import os
+    >>> p = read_predictions(os.environ["ERRORSCOPE_DATA_DIR"] + "/imagenetx/model_predictions/base/ViT.csv")
+    >>> p.model, p.n_covered, round(p.top1_accuracy(), 5)
+    ('ViT', 50000, 0.78006)
     """
     from ..index import val_index
 
@@ -42,34 +108,69 @@ def read_predictions(path: str | Path, *, model: str | None = None, index: Image
     if path.is_dir():
         raise IngestError(path, "is a directory, expected one prediction file.",
                           fix="use read_population() (or pass the directory to a command that takes a population).")
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise IngestError(path, f"unknown prediction file type {path.suffix!r}; expected one of {sorted(READERS)}.",
-                          fix="convert the file to one of these formats.")
-    return reader(path, model, index or val_index())
+    reader = _BY_KIND[detect_format(path)]
+    try:
+        return reader(path, model, index or val_index())
+    except MemoryError:
+        raise IngestError(path, "not enough memory to read the file.", fix="free memory or split the file.") from None
 
 
 def _expand(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            inside = sorted(f for f in p.iterdir() if f.is_file() and f.name not in SKIPPED and not f.name.startswith("."))
-            if not inside:
-                raise IngestError(p, "the directory holds no prediction files.",
-                                  fix="put one file per model in it (ImageNet-X CSV, headerless CSV, pickle, NPZ, NPY, Parquet).")
-            files.extend(inside)
-        else:
+        if not p.exists():
+            raise IngestError(p, "no such file or directory.", fix="check the path.")
+        if not p.is_dir():
             files.append(p)
+            continue
+        entries = sorted(f for f in p.iterdir() if f.name not in SKIPPED and not f.name.startswith("."))
+        subdirs = [f.name for f in entries if f.is_dir()]
+        unknown = [f.name for f in entries if f.is_file() and f.suffix.lower() not in READERS]
+        if subdirs or unknown:
+            what = ", ".join(repr(n) for n in (subdirs + unknown)[:5]) + (" ..." if len(subdirs + unknown) > 5 else "")
+            raise IngestError(p, f"the directory holds {len(subdirs)} sub-directorie(s) and {len(unknown)} file(s) "
+                              f"that are not prediction files: {what}. Expected only files ending in {sorted(READERS)}.",
+                              fix="move the other files out, or pass the prediction files as a list.")
+        inside = [f for f in entries if f.is_file()]
+        if not inside:
+            raise IngestError(p, "the directory holds no prediction files.",
+                              fix=f"put one file per model in it ({FORMATS_HINT}).")
+        files.extend(inside)
+    if not files:
+        raise IngestError("(no paths)", "no prediction files were given.", fix="pass a directory or a list of files.")
     return files
 
 
 def read_population(paths: str | Path | Iterable[str | Path], *, index: ImageIndex | None = None,
                     progress: bool = False) -> Population:
-    """Read a directory of prediction files (one model per file), or a list of files and directories."""
+    """Read a directory of prediction files (one model per file), or a list of files and directories.
+
+    Parameters
+    ----------
+    paths : a directory, a file, or an iterable of them. Hidden files and ``.DS_Store`` are skipped; any other
+        file that is not a prediction file, and any sub-directory, is an error.
+    index : the image index to align to; default: the 50,000 ImageNet validation images.
+    progress : show a progress bar.
+
+    Raises
+    ------
+    IngestError
+        For an empty directory, a file of unknown kind, a malformed file, or two files naming the same model.
+    """
     from tqdm.auto import tqdm
 
     if isinstance(paths, (str, Path)):
         paths = [paths]
     files = _expand(paths)
-    preds = [read_predictions(f, index=index) for f in tqdm(files, desc="reading predictions", disable=not progress)]
+    preds: list[Predictions] = []
+    origin: dict[str, Path] = {}
+    for f in tqdm(files, desc="reading predictions", unit="file", disable=not progress):
+        pred = read_predictions(f, index=index)
+        if pred.model in origin:
+            raise IngestError(f, f"model name {pred.model!r} is already used by {str(origin[pred.model])!r}; "
+                              "every model of a population needs its own name.",
+                              fix="remove the duplicate, or rename one file (the name is the file stem, or the "
+                              "name stored in a pickle / NPZ).")
+        origin[pred.model] = f
+        preds.append(pred)
     return Population.from_predictions(preds)

@@ -2,87 +2,139 @@
 
 Two layouts are recognised from the first line:
 
-* the ImageNet-X layout, with a header ``file_name,predicted_class,predicted_probability``;
-* headerless ``file,top1[,target]`` rows, as written by many evaluation scripts.
+* the ImageNet-X layout, with a header naming ``file_name``, ``predicted_class`` and optionally
+  ``predicted_probability`` (other columns are ignored);
+* headerless ``file,top1[,target]`` rows, as written by many evaluation scripts. A ``target`` column must
+  equal the canonical label of every image: a mismatch means the file uses another class order.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..constants import N_CLASSES
 from ..exceptions import IngestError
 from ..index import ImageIndex
-from ..predictions import MISSING, Predictions
+from ..predictions import Predictions
+from ._common import align_rows, check_kind, class_ids
+
+IMAGENETX_COLUMNS = ("file_name", "predicted_class", "predicted_probability")
 
 
 def read_csv(path: Path, model: str | None, index: ImageIndex) -> Predictions:
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        first = fh.readline().strip()
-    if not first:
-        raise IngestError(path, "the file is empty.", fix="write one row per image.")
-    header = [c.strip() for c in first.split(",")]
-    if "file_name" in header:
-        frame = _read(path, header=0)
-        missing = {"file_name", "predicted_class"} - set(frame.columns)
-        if missing:
-            raise IngestError(path, f"missing column(s) {sorted(missing)}; found {list(frame.columns)}.",
-                              fix="name the columns file_name, predicted_class[, predicted_probability].")
-        names, cls = frame["file_name"], frame["predicted_class"]
-        prob = frame["predicted_probability"] if "predicted_probability" in frame.columns else None
-        offset = 2  # header line + 1-based
-    else:
-        frame = _read(path, header=None)
-        if frame.shape[1] < 2:
-            raise IngestError(path, f"expected at least 2 columns (file, top1[, target]) but found {frame.shape[1]}.",
-                              row=1, fix="write rows as file_name,predicted_class.")
-        names, cls, prob = frame[0], frame[1], None
-        offset = 1
-    return _to_predictions(path, model or path.stem, names, cls, prob, index, offset,
-                           cls_column="predicted_class" if offset == 2 else "column 2")
-
-
-def _read(path: Path, header) -> pd.DataFrame:
+    """Read an ImageNet-X CSV or a headerless ``file,top1[,target]`` CSV."""
+    check_kind(path, "csv")
+    raw = path.read_bytes()
     try:
-        return pd.read_csv(path, header=header, skipinitialspace=True, dtype={0 if header is None else "file_name": object})
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise IngestError(path, f"not a UTF-8 text file (undecodable byte at offset {exc.start}, line {line}).",
+                          fix="save the CSV as UTF-8, or give the file the extension of its real format.") from None
+    first_line = next((line for line in _lines(text) if line.strip()), None)
+    if first_line is None:
+        raise IngestError(path, "the file holds no rows (only blank lines).", fix="write one row per image.")
+    first = [c.strip() for c in first_line.split(",")]
+    truncated_hint = "" if text.endswith(("\n", "\r")) else " The last line ends without a newline: the file may be truncated."
+    if "file_name" in first:
+        return _read_imagenetx(path, text, first, model, index, truncated_hint)
+    if len(first) >= 2 and index.positions([first[0]])[0] < 0 and not _is_number(first[1]):
+        raise IngestError(path, f"unrecognised header {first}; expected the ImageNet-X columns "
+                          f"{list(IMAGENETX_COLUMNS)} or headerless rows file,top1[,target].", row=1,
+                          fix="rename the columns to file_name,predicted_class[,predicted_probability].")
+    return _read_headerless(path, text, first, model, index, truncated_hint)
+
+
+def _read_imagenetx(path, text, header, model, index, hint) -> Predictions:
+    missing = [c for c in IMAGENETX_COLUMNS[:2] if c not in header]
+    if missing:
+        raise IngestError(path, f"missing column(s) {missing}; the header has {header}.", row=None,
+                          fix="name the columns file_name,predicted_class[,predicted_probability].")
+    dups = sorted({c for c in header if header.count(c) > 1})
+    if dups:
+        raise IngestError(path, f"column(s) {dups} appear more than once in the header.", fix="keep one of each.")
+    frame = _parse(path, text, header=0, n_fields=len(header), hint=hint)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    _check_filled(path, frame, [c for c in IMAGENETX_COLUMNS if c in frame.columns], 2, hint)
+    prob = frame["predicted_probability"].to_numpy() if "predicted_probability" in frame.columns else None
+    return align_rows(path, model or path.stem, index, frame["file_name"].str.strip().to_numpy(),
+                      frame["predicted_class"].to_numpy(), prob=prob, row_offset=2)
+
+
+def _read_headerless(path, text, first, model, index, hint) -> Predictions:
+    n_fields = len(first)
+    if n_fields not in (2, 3):
+        raise IngestError(path, f"expected 2 or 3 fields per row (file,top1[,target]), but the first row has "
+                          f"{n_fields}.", row=1, fix="write rows as file_name,predicted_class[,target].")
+    frame = _parse(path, text, header=None, n_fields=n_fields, hint=hint)
+    frame.columns = ["file", "top1", "target"][:n_fields]
+    _check_filled(path, frame, list(frame.columns), 1, hint)
+    names = frame["file"].str.strip().to_numpy()
+    pred = align_rows(path, model or path.stem, index, names, frame["top1"].to_numpy(), row_offset=1,
+                      name_column="file (column 1)", class_column="top1 (column 2)")
+    if n_fields == 3:
+        target = class_ids(path, frame["target"].to_numpy(), column="target (column 3)", row_offset=1)
+        expected = index.labels[index.positions(names)]
+        off = target != expected
+        if off.any():
+            i = int(np.argmax(off))
+            raise IngestError(
+                path, f"the target {int(target[i])} of image {names[i]!r} differs from its canonical label "
+                f"{int(expected[i])} ({int(off.sum()):,} of {len(off):,} rows differ). The file uses another class "
+                "order or another label set.", row=i + 1, column="target (column 3)",
+                fix="map the class ids to the sorted-wnid order (0 = n01440764 tench) or drop the target column.")
+    return pred
+
+
+def _parse(path: Path, text: str, *, header, n_fields: int, hint: str) -> pd.DataFrame:
+    """Parse with pandas; numbers are parsed by the C parser, anything odd stays text for the checks."""
+    try:
+        return pd.read_csv(io.StringIO(text), header=header, dtype={0: str} if header is None else {"file_name": str},
+                           keep_default_na=False, skipinitialspace=True, skip_blank_lines=True)
     except pd.errors.ParserError as exc:
-        raise IngestError(path, f"not a well-formed CSV file ({exc}).",
-                          fix="check that every row has the same number of fields.") from None
-    except UnicodeDecodeError:
-        raise IngestError(path, "not a text CSV file.", fix="pass a CSV file, or a file with the right extension.") from None
+        msg = str(exc)
+        line = _parser_line(msg)
+        raise IngestError(path, f"row has more fields than the {n_fields} expected ({msg.strip()}).", row=line,
+                          fix="check the delimiter (must be ',') and quote file names that contain commas.") from None
+    except pd.errors.EmptyDataError:
+        raise IngestError(path, "the file holds no rows.", fix="write one row per image.") from None
 
 
-def _to_predictions(path, model, names, cls, prob, index: ImageIndex, offset: int, cls_column: str) -> Predictions:
-    pos = index.positions(names.to_numpy())
-    if (pos < 0).any():
-        bad = int(np.argmax(pos < 0))
-        raise IngestError(path, f"unknown file name {names.iloc[bad]!r}; expected a file of the {index.name} index "
-                          f"such as {index.file_names[0]!r}.", row=bad + offset, column="file_name",
-                          fix="remove the row or correct the file name.")
-    dup = pd.Index(pos).duplicated()
-    if dup.any():
-        bad = int(np.argmax(dup))
-        raise IngestError(path, f"file {names.iloc[bad]!r} appears more than once.", row=bad + offset,
-                          column="file_name", fix="keep one prediction per image.")
-    values = pd.to_numeric(cls, errors="coerce").to_numpy(np.float64)
-    bad_mask = ~np.isfinite(values) | (values != np.round(values)) | (values < 0) | (values >= N_CLASSES)
-    if bad_mask.any():
-        bad = int(np.argmax(bad_mask))
-        raise IngestError(path, f"class id {cls.iloc[bad]!r} is not an integer in 0..{N_CLASSES - 1}.",
-                          row=bad + offset, column=cls_column, fix="write the predicted class index (sorted-wnid order).")
-    top1 = np.full(len(index), MISSING, dtype=np.int16)
-    top1[pos] = values.astype(np.int16)
-    p = None
-    if prob is not None:
-        pv = pd.to_numeric(prob, errors="coerce").to_numpy(np.float64)
-        bad_mask = ~np.isfinite(pv) | (pv < 0) | (pv > 1)
-        if bad_mask.any():
-            bad = int(np.argmax(bad_mask))
-            raise IngestError(path, f"probability {prob.iloc[bad]!r} is not a number in [0, 1].", row=bad + offset,
-                              column="predicted_probability", fix="write the softmax probability of the top-1 class.")
-        p = np.full(len(index), np.nan, dtype=np.float32)
-        p[pos] = pv
-    return Predictions(model, top1, p, None, index, str(path))
+def _check_filled(path: Path, frame: pd.DataFrame, columns: list[str], row_offset: int, hint: str) -> None:
+    """A row with fewer fields than the header, or an empty field, is an error naming the row."""
+    for col in columns:
+        if frame[col].dtype.kind in "iufb":
+            continue  # parsed as numbers: no field is empty
+        empty = frame[col].astype(str).str.strip().eq("").to_numpy()
+        if empty.any():
+            i = int(np.argmax(empty))
+            last = i == len(frame) - 1
+            raise IngestError(path, f"row has an empty or missing field.{hint if last else ''}", row=i + row_offset,
+                              column=col, fix="re-export the file; every row needs a value in every column.")
+
+
+def _lines(text: str):
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end]
+        start = end + 1
+
+
+def _parser_line(message: str) -> int | None:
+    import re
+
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -34,7 +34,7 @@ except ModuleNotFoundError:  # pragma: no cover
 
 __all__ = [
     "ResourceSpec", "list_resources", "get_spec", "resource_path", "data_dir", "cache_dir",
-    "fetch", "verify", "sha256_of",
+    "fetch", "verify", "sha256_of", "local_path", "where",
 ]
 
 DATA_DIR_ENV = "ERRORSCOPE_DATA_DIR"
@@ -123,6 +123,21 @@ def local_path(name: str) -> Path | None:
     return None
 
 
+def where(name: str) -> tuple[str, Path | None]:
+    """Where the file of resource ``name`` is: ``("mirror", path)``, ``("cache", path)`` or ``("missing", None)``.
+
+    The first existing file wins (mirror, then cache), whatever its size; :func:`verify` checks its hash and
+    :func:`local_path` its size.
+    """
+    spec = get_spec(name)
+    mirror = data_dir()
+    for label, root in ([("mirror", mirror)] if mirror else []) + [("cache", cache_dir())]:
+        candidate = root / spec.name
+        if candidate.is_file():
+            return label, candidate
+    return "missing", None
+
+
 def resource_path(name: str, *, download: bool = True, progress: bool = True) -> Path:
     """Path to the file of resource ``name``, downloading it into the cache if needed.
 
@@ -168,12 +183,11 @@ def verify(names: list[str] | None = None) -> dict[str, str]:
     """
     specs = [get_spec(n) for n in names] if names else list_resources()
     status = {}
-    mirror = data_dir()
     for spec in specs:
-        candidates = [p for p in ([mirror / spec.name] if mirror else []) + [cache_dir() / spec.name] if p.is_file()]
-        if not candidates:
+        _, found = where(spec.name)
+        if found is None:
             status[spec.name] = "missing"
             continue
-        actual = sha256_of(candidates[0])
+        actual = sha256_of(found)
         status[spec.name] = "ok" if actual == spec.sha256 else f"corrupt: {actual}"
     return status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import time
 import urllib.error
@@ -38,18 +39,19 @@ def download_file(spec, target: Path, *, progress: bool = True, retries: int = R
                     digest.update(block)
                     received += len(block)
                     bar.update(len(block))
-            if received != spec.size:
+            if received < spec.size:
                 raise ResourceError(
                     f"{spec.url}: transfer ended after {received:,} of {spec.size:,} bytes for {spec.name!r}."
                 )
-            actual = digest.hexdigest()
+            actual = digest.hexdigest()  # a longer file is a different file: the hash check reports it
             if actual != spec.sha256:
                 raise ChecksumError(spec.name, spec.url, spec.sha256, actual)
             os.replace(tmp, target)
             return target
         except ChecksumError:
             raise
-        except (OSError, urllib.error.URLError) as exc:  # includes ResourceError and truncated reads
+        except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
+            # includes ResourceError, refused connections, timeouts and transfers cut short (IncompleteRead)
             last_error = exc
             if attempt < retries:
                 time.sleep(min(2 ** (attempt - 1), 4) * 0.1)

@@ -1,0 +1,323 @@
+"""Shared checks of the readers: what a file holds (by its first bytes), and rows -> aligned arrays.
+
+Every reader turns its rows into arrays (file names, class ids, probabilities, top-k) and hands them to
+:func:`align_rows` (rows named by file) or :func:`positional` (rows in the index's own order). Both check
+every value and raise one :class:`~errorscope.exceptions.IngestError` naming the file, the row or column,
+what was expected and how to fix it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..constants import N_CLASSES
+from ..exceptions import IngestError
+from ..index import ImageIndex
+from ..predictions import MISSING, Predictions
+
+#: What a file holds, told from its first bytes.
+KIND_BY_MAGIC = (
+    (b"\x93NUMPY", "npy"),
+    (b"PK\x03\x04", "npz"),
+    (b"PK\x05\x06", "npz"),  # empty zip archive
+    (b"PAR1", "parquet"),
+)
+
+#: The file kinds and the extensions that announce them.
+EXTENSIONS = {
+    "csv": (".csv",),
+    "pickle": (".pickle", ".pkl"),
+    "npz": (".npz",),
+    "npy": (".npy",),
+    "parquet": (".parquet", ".pq"),
+}
+
+FORMATS_HINT = "ImageNet-X CSV, headerless CSV file,top1[,target], .pickle {model, logits}, .npz, .npy, .parquet"
+
+
+def sniff(path: Path) -> str:
+    """The kind of file ``path`` holds: ``npy``, ``npz``, ``parquet``, ``pickle``, ``text``, ``binary`` or ``empty``.
+
+    Pickles are recognised by their protocol header (protocol 2 or later, which every Python 3 pickle uses).
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if not head:
+        return "empty"
+    for magic, kind in KIND_BY_MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head[0] == 0x80 and len(head) > 1 and 2 <= head[1] <= 5:
+        return "pickle"
+    if b"\x00" in head:
+        return "binary"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut by the 4096-byte window is still text
+        if exc.start < len(head) - 4:
+            return "binary"
+    return "text"
+
+
+def check_kind(path: Path, expected: str) -> None:
+    """Raise if the content of ``path`` is not of the kind its extension announces."""
+    actual = sniff(path)
+    if actual == "empty":
+        raise IngestError(path, "the file is empty (0 bytes).",
+                          fix="re-export the predictions; an interrupted copy or download leaves empty files.")
+    wanted = "text" if expected == "csv" else expected
+    if actual == wanted:
+        return
+    what = {"text": "text (CSV)", "binary": "an unknown binary format"}.get(actual, f"a {actual} file")
+    fix = ("a torch.save() file is a zip archive too: save {'model': name, 'logits': logits.numpy()} with "
+           "pickle.dump, or rename the file to '.npz' if it is a NumPy archive." if (expected, actual) == ("pickle", "npz")
+           else f"rename it to {EXTENSIONS[actual][0]!r}." if actual in EXTENSIONS
+           else "rename it to .csv." if actual == "text"
+           else f"pass a file in one of the supported formats ({FORMATS_HINT}).")
+    raise IngestError(path, f"the extension {path.suffix!r} announces a {expected} file, but the content is {what}.",
+                      fix=fix)
+
+
+def class_ids(path: Path, values, *, column: str, row_offset: int, rows=None) -> np.ndarray:
+    """Check that ``values`` (any array-like, possibly strings) are integer class ids in 0..999; return int16.
+
+    ``rows`` maps each value to its 1-based row number when the values are not in file order.
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iub":
+        numeric = arr.astype(np.float64)
+    elif arr.dtype.kind == "f":
+        numeric = arr.astype(np.float64)
+    else:
+        numeric = pd.to_numeric(pd.Series(arr.ravel(), dtype=object), errors="coerce").to_numpy(np.float64)
+        numeric = numeric.reshape(arr.shape)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(numeric) | (numeric != np.round(numeric)) | (numeric < 0) | (numeric >= N_CLASSES)
+    if bad.any():
+        first = np.argwhere(bad)[0]
+        i = int(first[0])
+        got = arr[tuple(first)]
+        shown = "an empty value" if isinstance(got, str) and not got.strip() else repr(_plain(got))
+        raise IngestError(path, f"expected an integer class id in 0..{N_CLASSES - 1}, but got {shown}.",
+                          row=_row(i, row_offset, rows), column=column,
+                          fix="write the predicted class index in sorted-wnid order (0 = n01440764 tench).")
+    return numeric.astype(np.int16)
+
+
+def probabilities(path: Path, values, *, column: str, row_offset: int, rows=None) -> np.ndarray:
+    """Check that ``values`` are probabilities in [0, 1] (no NaN); return float32."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiub":
+        numeric = arr.astype(np.float64)
+    else:
+        numeric = pd.to_numeric(pd.Series(arr.ravel(), dtype=object), errors="coerce").to_numpy(np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(numeric) | (numeric < 0) | (numeric > 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        got = arr.ravel()[i]
+        shown = "an empty value" if isinstance(got, str) and not got.strip() else repr(_plain(got))
+        raise IngestError(path, f"expected a probability in [0, 1], but got {shown}.",
+                          row=_row(i, row_offset, rows), column=column,
+                          fix="write the softmax probability of the top-1 class (not a logit, not a percentage).")
+    return numeric.astype(np.float32)
+
+
+def align_rows(path: Path, model: str, index: ImageIndex, names, top1, *, prob=None, topk=None,
+               row_offset: int, name_column: str = "file_name", class_column: str = "predicted_class",
+               prob_column: str = "predicted_probability", topk_column: str = "top5") -> Predictions:
+    """Place rows named by file on ``index``; images no row names stay missing.
+
+    ``names`` are file names or paths ending in them; ``row_offset`` turns a 0-based row into the 1-based row
+    number shown in errors (2 for a CSV with a header).
+    """
+    names = np.asarray(names, dtype=object)
+    n = len(names)
+    if n == 0:
+        raise IngestError(path, "the file holds no prediction rows.", fix="write one row per image.")
+    pos = _val_positions(names, index)
+    if pos is None:
+        pos = index.positions(names)
+    if (pos < 0).any():
+        bad = int(np.argmax(pos < 0))
+        raise IngestError(path, f"unknown file name {names[bad]!r}; expected an image of the {index.name} index "
+                          f"such as {index.file_names[0]!r}.", row=bad + row_offset, column=name_column,
+                          fix="remove the row or correct the file name (bare names and paths ending in them both work).")
+    dup = pd.Index(pos).duplicated()
+    if dup.any():
+        bad = int(np.argmax(dup))
+        first = int(np.argmax(pos == pos[bad]))
+        raise IngestError(path, f"image {index.file_names[pos[bad]]!r} appears more than once (first at row "
+                          f"{first + row_offset}).", row=bad + row_offset, column=name_column,
+                          fix="keep one prediction per image.")
+    ids = class_ids(path, top1, column=class_column, row_offset=row_offset)
+    out_top1 = np.full(len(index), MISSING, dtype=np.int16)
+    out_top1[pos] = ids
+    out_prob = None
+    if prob is not None:
+        out_prob = np.full(len(index), np.nan, dtype=np.float32)
+        out_prob[pos] = probabilities(path, prob, column=prob_column, row_offset=row_offset)
+    out_topk = None
+    if topk is not None:
+        tk = class_ids(path, topk, column=topk_column, row_offset=row_offset)
+        _check_topk(path, tk, ids, topk_column, row_offset)
+        out_topk = np.full((len(index), tk.shape[1]), MISSING, dtype=np.int16)
+        out_topk[pos] = tk
+    return Predictions(model, out_top1, out_prob, out_topk, index, str(path))
+
+
+def positional(path: Path, model: str, index: ImageIndex, top1, *, prob=None, topk=None,
+               what: str = "array") -> Predictions:
+    """Build predictions whose rows are already in the order of ``index`` (one row per image)."""
+    top1 = np.asarray(top1)
+    if top1.ndim != 1 or len(top1) != len(index):
+        raise IngestError(path, f"expected {what} 'top1' of shape ({len(index)},) with one row per image of the "
+                          f"{index.name} index in its order, but got shape {top1.shape}.", column="top1",
+                          fix="store one prediction per image, or add a 'file_names' array naming each row.")
+    ids = class_ids(path, top1, column="top1", row_offset=1)
+    p = None if prob is None else probabilities(path, _vector(path, prob, len(index), "prob"), column="prob",
+                                                 row_offset=1)
+    tk = None
+    if topk is not None:
+        tk = class_ids(path, topk, column="topk", row_offset=1)
+        _check_topk(path, tk, ids, "topk", 1)
+    return Predictions(model, ids, p, tk, index, str(path))
+
+
+def scores(path: Path, model: str, index: ImageIndex, values, *, column: str = "scores",
+           order: np.ndarray | None = None, k: int = 5) -> Predictions:
+    """Predictions from logits or probabilities of shape (n_images, 1000).
+
+    ``order`` gives, for each row, its position in ``index`` (default: rows are in index order).
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 2 or arr.shape != (len(index), N_CLASSES):
+        raise IngestError(path, f"expected logits or probabilities of shape ({len(index)}, {N_CLASSES}) (one row per "
+                          f"image of the {index.name} index, one column per class), but got shape {arr.shape}.",
+                          column=column, fix="store the full score matrix of the validation set.")
+    if arr.dtype.kind not in "fiu":
+        raise IngestError(path, f"expected numeric scores, but got dtype {arr.dtype}.", column=column,
+                          fix="store the scores as a float array.")
+    finite = np.isfinite(arr).all(axis=1) if arr.dtype.kind == "f" else np.ones(len(arr), bool)
+    if not finite.all():
+        bad = int(np.argmax(~finite))
+        raise IngestError(path, "expected finite scores, but the row holds NaN or infinity.", row=bad + 1,
+                          column=column, fix="recompute the scores of that image.")
+    if order is not None:
+        aligned = np.empty_like(arr)
+        aligned[order] = arr
+        arr = aligned
+    top1, prob, topk = top_k(arr, k=k)
+    return Predictions(model, top1, prob, topk, index, str(path))
+
+
+def top_k(scores_: np.ndarray, *, k: int = 5, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top-1 class, its probability and the k best classes of a (n, 1000) score matrix, in row chunks.
+
+    The result equals :meth:`Predictions.from_scores`: the matrix is taken as probabilities when every row is
+    non-negative and sums to 1 (within 1e-3), else as logits (softmax); ties go to the lower class id, as with
+    a stable sort. A partial sort per chunk keeps memory bounded and (50000, 1000) logits take about a second.
+    """
+    n = len(scores_)
+    top1 = np.empty(n, dtype=np.int16)
+    prob = np.empty(n, dtype=np.float32)
+    topk = np.empty((n, k), dtype=np.int16)
+    is_prob = all((c >= 0).all() and np.allclose(c.sum(axis=1, dtype=np.float64), 1.0, atol=1e-3)
+                  for c in _chunks(scores_, chunk))
+    for start in range(0, n, chunk):
+        block = np.array(scores_[start:start + chunk], dtype=np.float64)
+        probs = block if is_prob else _softmax(block)
+        part = np.argpartition(-probs, k - 1, axis=1)[:, :k]
+        vals = np.take_along_axis(probs, part, axis=1)
+        best = np.take_along_axis(part, np.lexsort((part, -vals), axis=1), axis=1)
+        # a tie at the k-th value with a class outside the partition: settle it like a stable sort
+        kth = np.take_along_axis(probs, best[:, -1:], axis=1)
+        tied = np.flatnonzero((probs >= kth).sum(axis=1) > k)
+        for i in tied:
+            best[i] = np.argsort(-probs[i], kind="stable")[:k]
+        top1[start:start + chunk] = best[:, 0]
+        prob[start:start + chunk] = np.take_along_axis(probs, best[:, :1], axis=1)[:, 0]
+        topk[start:start + chunk] = best
+    return top1, prob, topk
+
+
+def _softmax(block: np.ndarray) -> np.ndarray:
+    shifted = block - block.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted
+
+
+def _chunks(arr: np.ndarray, chunk: int):
+    for start in range(0, len(arr), chunk):
+        yield arr[start:start + chunk]
+
+
+def _val_positions(names: np.ndarray, index: ImageIndex) -> np.ndarray | None:
+    """Fast path for the validation index: read the position from ``..._val_XXXXXXXX.JPEG`` and check it.
+
+    Returns None (use :meth:`ImageIndex.positions`) unless every name is a canonical name or a path ending in one.
+    """
+    if index.name != "imagenet-val" or len(index) != 50000:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(names, type=pa.string())
+        number = pc.cast(pc.utf8_slice_codeunits(arr, -13, -5), pa.int64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+    pos = number - 1
+    if len(pos) == 0 or pos.min() < 0 or pos.max() >= len(index):
+        return None
+    big = 2**31 - 1
+    lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
+    ok = (pc.all(pc.equal(pc.utf8_slice_codeunits(arr, -28, -13), "ILSVRC2012_val_")).as_py()
+          and pc.all(pc.equal(pc.utf8_slice_codeunits(arr, -5, big), ".JPEG")).as_py()
+          and pc.all(pc.utf8_is_digit(pc.utf8_slice_codeunits(arr, -13, -5))).as_py()
+          and (lengths >= 28).all())
+    if not ok:
+        return None
+    if (lengths > 28).any():  # paths: the name must follow a separator
+        sep = pc.utf8_slice_codeunits(arr, -29, -28).to_numpy(zero_copy_only=False)
+        if not np.isin(sep[lengths > 28], ["/", "\\"]).all():
+            return None
+    return pos.astype(np.int64)
+
+
+def _check_topk(path: Path, tk: np.ndarray, top1: np.ndarray, column: str, row_offset: int) -> None:
+    if tk.ndim != 2 or tk.shape[1] < 1:
+        raise IngestError(path, f"expected a top-k array of shape (n, k), but got shape {tk.shape}.", column=column,
+                          fix="store the k best classes of each image, best first.")
+    off = tk[:, 0] != top1
+    if off.any():
+        i = int(np.argmax(off))
+        raise IngestError(path, f"the first top-k class {int(tk[i, 0])} differs from the top-1 class {int(top1[i])}.",
+                          row=i + row_offset, column=column, fix="list the top-k classes best first.")
+    s = np.sort(tk, axis=1)
+    rep = (s[:, 1:] == s[:, :-1]).any(axis=1)
+    if rep.any():
+        i = int(np.argmax(rep))
+        raise IngestError(path, f"the top-k classes {tk[i].tolist()} repeat a class.", row=i + row_offset,
+                          column=column, fix="list k different classes per image.")
+
+
+def _vector(path: Path, values, n: int, column: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.shape != (n,):
+        raise IngestError(path, f"expected shape ({n},), but got {arr.shape}.", column=column,
+                          fix="store one value per image.")
+    return arr
+
+
+def _row(i: int, offset: int, rows) -> int:
+    return int(rows[i]) if rows is not None else i + offset
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
