@@ -75,34 +75,36 @@ class ImageIndex:
         return pos.astype(np.int64)
 
 
-_VAL_PREFIX = np.frombuffer(b"ILSVRC2012_val_", dtype=np.uint8)
-_VAL_SUFFIX = np.frombuffer(b".JPEG", dtype=np.uint8)
-_DIGIT_WEIGHTS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
-
-
 def _val_positions(names) -> np.ndarray | None:
-    """Fast path: positions of canonical validation file names, parsed from their 8-digit number.
+    """Fast path for the validation index: read the position from ``..._val_XXXXXXXX.JPEG`` and check it.
 
-    Returns None unless every name is exactly ``ILSVRC2012_val_DDDDDDDD.JPEG`` with DDDDDDDD in 1..50000.
+    Returns None (use :meth:`ImageIndex.positions`) unless every name is a canonical name or a path ending in one.
     """
-    values = np.asarray(names, dtype=object)
-    if values.size == 0:
-        return np.empty(0, dtype=np.int64)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     try:
-        raw = values.astype("S28")
-    except (UnicodeEncodeError, ValueError, TypeError):
+        arr = pa.array(names, type=pa.string())
+        number = pc.cast(pc.utf8_slice_codeunits(arr, -13, -5), pa.int64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
         return None
-    if (np.char.str_len(raw) != 28).any():
+    pos = number - 1
+    if len(pos) == 0 or pos.min() < 0 or pos.max() >= N_VAL:
         return None
-    u8 = raw.view(np.uint8).reshape(len(raw), 28)
-    digits = u8[:, 15:23].astype(np.int64) - 48
-    if ((u8[:, :15] != _VAL_PREFIX).any() or (u8[:, 23:] != _VAL_SUFFIX).any()
-            or (digits < 0).any() or (digits > 9).any()):
+    big = 2**31 - 1
+    lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
+    ok = (pc.all(pc.equal(pc.utf8_slice_codeunits(arr, -28, -13), "ILSVRC2012_val_")).as_py()
+          and pc.all(pc.equal(pc.utf8_slice_codeunits(arr, -5, big), ".JPEG")).as_py()
+          and pc.all(pc.utf8_is_digit(pc.utf8_slice_codeunits(arr, -13, -5))).as_py()
+          and (lengths >= 28).all())
+    if not ok:
         return None
-    pos = digits @ _DIGIT_WEIGHTS - 1
-    if (pos < 0).any() or (pos >= N_VAL).any():
-        return None
-    return pos
+    if (lengths > 28).any():  # paths: the name must follow a separator
+        sep = pc.utf8_slice_codeunits(arr, -29, -28).to_numpy(zero_copy_only=False)
+        if not np.isin(sep[lengths > 28], ["/", "\\"]).all():
+            return None
+    return pos.astype(np.int64)
+
 
 
 @lru_cache(maxsize=1)

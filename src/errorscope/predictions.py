@@ -109,10 +109,7 @@ class Predictions:
             raise InvalidInputError(
                 f"Expected scores of shape ({len(idx)}, {N_CLASSES}), but got {scores.shape}."
             )
-        probs = _as_probabilities(scores)
-        topk = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-        top1 = topk[:, 0]
-        prob = np.take_along_axis(probs, top1[:, None], axis=1)[:, 0]
+        top1, prob, topk = top_k_from_scores(scores, k=k)
         return cls(model, top1, prob, topk, idx, source)
 
     @property
@@ -133,15 +130,47 @@ class Predictions:
         return Predictions(model, self.top1, self.prob, self.topk, self.index, self.source)
 
 
-def _as_probabilities(scores: np.ndarray) -> np.ndarray:
-    scores = scores.astype(np.float64, copy=False)
-    sums = scores.sum(axis=1)
-    if (scores >= 0).all() and np.allclose(sums, 1.0, atol=1e-3):
-        return scores
-    shifted = scores - scores.max(axis=1, keepdims=True)
+def top_k_from_scores(scores_: np.ndarray, *, k: int = 5, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top-1 class, its probability and the k best classes of a (n, 1000) score matrix, in row chunks.
+
+    The matrix is taken as probabilities when every row is
+    non-negative and sums to 1 (within 1e-3), else as logits (softmax); ties go to the lower class id, as with
+    a stable sort. A partial sort per chunk keeps memory bounded and (50000, 1000) logits take about a second.
+    """
+    n = len(scores_)
+    top1 = np.empty(n, dtype=np.int16)
+    prob = np.empty(n, dtype=np.float32)
+    topk = np.empty((n, k), dtype=np.int16)
+    is_prob = all((c >= 0).all() and np.allclose(c.sum(axis=1, dtype=np.float64), 1.0, atol=1e-3)
+                  for c in _chunks(scores_, chunk))
+    for start in range(0, n, chunk):
+        block = np.array(scores_[start:start + chunk], dtype=np.float64)
+        probs = block if is_prob else _softmax(block)
+        part = np.argpartition(-probs, k - 1, axis=1)[:, :k]
+        vals = np.take_along_axis(probs, part, axis=1)
+        best = np.take_along_axis(part, np.lexsort((part, -vals), axis=1), axis=1)
+        # a tie at the k-th value with a class outside the partition: settle it like a stable sort
+        kth = np.take_along_axis(probs, best[:, -1:], axis=1)
+        tied = np.flatnonzero((probs >= kth).sum(axis=1) > k)
+        for i in tied:
+            best[i] = np.argsort(-probs[i], kind="stable")[:k]
+        top1[start:start + chunk] = best[:, 0]
+        prob[start:start + chunk] = np.take_along_axis(probs, best[:, :1], axis=1)[:, 0]
+        topk[start:start + chunk] = best
+    return top1, prob, topk
+
+
+def _softmax(block: np.ndarray) -> np.ndarray:
+    shifted = block - block.max(axis=1, keepdims=True)
     np.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=1, keepdims=True)
     return shifted
+
+
+def _chunks(arr: np.ndarray, chunk: int):
+    for start in range(0, len(arr), chunk):
+        yield arr[start:start + chunk]
+
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,7 @@ import pandas as pd
 from ..constants import N_CLASSES
 from ..exceptions import IngestError
 from ..index import ImageIndex
-from ..predictions import MISSING, Predictions
+from ..predictions import MISSING, Predictions, top_k_from_scores
 
 #: What a file holds, told from its first bytes.
 KIND_BY_MAGIC = (
@@ -139,9 +139,7 @@ def align_rows(path: Path, model: str, index: ImageIndex, names, top1, *, prob=N
     n = len(names)
     if n == 0:
         raise IngestError(path, "the file holds no prediction rows.", fix="write one row per image.")
-    pos = _val_positions(names, index)
-    if pos is None:
-        pos = index.positions(names)
+    pos = index.positions(names)
     if (pos < 0).any():
         bad = int(np.argmax(pos < 0))
         raise IngestError(path, f"unknown file name {names[bad]!r}; expected an image of the {index.name} index "
@@ -211,83 +209,8 @@ def scores(path: Path, model: str, index: ImageIndex, values, *, column: str = "
         aligned = np.empty_like(arr)
         aligned[order] = arr
         arr = aligned
-    top1, prob, topk = top_k(arr, k=k)
+    top1, prob, topk = top_k_from_scores(arr, k=k)
     return Predictions(model, top1, prob, topk, index, str(path))
-
-
-def top_k(scores_: np.ndarray, *, k: int = 5, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Top-1 class, its probability and the k best classes of a (n, 1000) score matrix, in row chunks.
-
-    The result equals :meth:`Predictions.from_scores`: the matrix is taken as probabilities when every row is
-    non-negative and sums to 1 (within 1e-3), else as logits (softmax); ties go to the lower class id, as with
-    a stable sort. A partial sort per chunk keeps memory bounded and (50000, 1000) logits take about a second.
-    """
-    n = len(scores_)
-    top1 = np.empty(n, dtype=np.int16)
-    prob = np.empty(n, dtype=np.float32)
-    topk = np.empty((n, k), dtype=np.int16)
-    is_prob = all((c >= 0).all() and np.allclose(c.sum(axis=1, dtype=np.float64), 1.0, atol=1e-3)
-                  for c in _chunks(scores_, chunk))
-    for start in range(0, n, chunk):
-        block = np.array(scores_[start:start + chunk], dtype=np.float64)
-        probs = block if is_prob else _softmax(block)
-        part = np.argpartition(-probs, k - 1, axis=1)[:, :k]
-        vals = np.take_along_axis(probs, part, axis=1)
-        best = np.take_along_axis(part, np.lexsort((part, -vals), axis=1), axis=1)
-        # a tie at the k-th value with a class outside the partition: settle it like a stable sort
-        kth = np.take_along_axis(probs, best[:, -1:], axis=1)
-        tied = np.flatnonzero((probs >= kth).sum(axis=1) > k)
-        for i in tied:
-            best[i] = np.argsort(-probs[i], kind="stable")[:k]
-        top1[start:start + chunk] = best[:, 0]
-        prob[start:start + chunk] = np.take_along_axis(probs, best[:, :1], axis=1)[:, 0]
-        topk[start:start + chunk] = best
-    return top1, prob, topk
-
-
-def _softmax(block: np.ndarray) -> np.ndarray:
-    shifted = block - block.max(axis=1, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
-    return shifted
-
-
-def _chunks(arr: np.ndarray, chunk: int):
-    for start in range(0, len(arr), chunk):
-        yield arr[start:start + chunk]
-
-
-def _val_positions(names: np.ndarray, index: ImageIndex) -> np.ndarray | None:
-    """Fast path for the validation index: read the position from ``..._val_XXXXXXXX.JPEG`` and check it.
-
-    Returns None (use :meth:`ImageIndex.positions`) unless every name is a canonical name or a path ending in one.
-    """
-    if index.name != "imagenet-val" or len(index) != 50000:
-        return None
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        arr = pa.array(names, type=pa.string())
-        number = pc.cast(pc.utf8_slice_codeunits(arr, -13, -5), pa.int64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
-        return None
-    pos = number - 1
-    if len(pos) == 0 or pos.min() < 0 or pos.max() >= len(index):
-        return None
-    big = 2**31 - 1
-    lengths = pc.utf8_length(arr).to_numpy(zero_copy_only=False)
-    ok = (pc.all(pc.equal(pc.utf8_slice_codeunits(arr, -28, -13), "ILSVRC2012_val_")).as_py()
-          and pc.all(pc.equal(pc.utf8_slice_codeunits(arr, -5, big), ".JPEG")).as_py()
-          and pc.all(pc.utf8_is_digit(pc.utf8_slice_codeunits(arr, -13, -5))).as_py()
-          and (lengths >= 28).all())
-    if not ok:
-        return None
-    if (lengths > 28).any():  # paths: the name must follow a separator
-        sep = pc.utf8_slice_codeunits(arr, -29, -28).to_numpy(zero_copy_only=False)
-        if not np.isin(sep[lengths > 28], ["/", "\\"]).all():
-            return None
-    return pos.astype(np.int64)
 
 
 def _check_topk(path: Path, tk: np.ndarray, top1: np.ndarray, column: str, row_offset: int) -> None:
