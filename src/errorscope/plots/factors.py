@@ -114,7 +114,7 @@ def plot_model_comparison(comparison: pd.DataFrame, *, value_label: str = "Error
         ax.annotate("less robust →", xy=(0.002, 0.98), xycoords="axes fraction", rotation=90, va="top", fontsize=7)
     ax.set_xticks(np.arange(len(factors)), [pretty(f) for f in factors], rotation=40, ha="right")
     ax.set_ylabel(value_label)
-    ax.legend(frameon=False, fontsize=7, ncol=min(4, len(groups)))
+    ax.legend(frameon=False, fontsize=7, ncol=min(4, len(groups)), loc="upper left", bbox_to_anchor=(0.025, 1.0))
     ax.set_title(f"{value_label} per factor (faded: not significant, Alexander-Govern p ≥ 0.05)", fontsize=9)
     fig.tight_layout()
     return fig
