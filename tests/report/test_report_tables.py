@@ -83,3 +83,14 @@ def test_population_comparison_percentiles(factors):
     assert row["percentile"] == pytest.approx(100 * sum(v < row["value"] for v in er) / len(er))
     avg = comp[(comp.model == "ViT") & (comp.factor == "average")].iloc[0]
     assert avg["value"] == pytest.approx(0.767599, abs=1e-6)
+
+
+def test_accuracy_comparison_against_eth_population(population):
+    from errorscope.plots import eth_stats
+
+    eth = eth_stats("imagenet", ("all",))["all"]
+    comp = T.accuracy_comparison(T.summary_table(population), eth).set_index("model")
+    ref = eth["top1_val_acc"].to_numpy() / 100
+    assert comp.loc["ViT", "population"] == "ETH error-analysis models (962)"
+    assert comp.loc["ViT", "percentile"] == pytest.approx(100 * sum(r < 0.78006 for r in ref) / 962)
+    assert comp.loc["SimCLR", "pop_median"] == pytest.approx(float(np.median(ref)))

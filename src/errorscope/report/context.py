@@ -119,7 +119,11 @@ class ReportContext:
         if comparison:
             from ..plots import published_table
 
-            comp = T.population_comparison(factors, published_table("imagenet_testbed"))
+            from ..plots import eth_stats
+
+            comp = pd.concat([T.accuracy_comparison(summary, eth_stats("imagenet", ("all",))["all"]),
+                              T.population_comparison(factors, published_table("imagenet_testbed"))],
+                             ignore_index=True)
         if figures:
             fig_uris = _figures(factors, taxonomy, dpi=dpi)
         examples, ex_note = None, cls.examples_note

@@ -152,8 +152,10 @@ def build_report(context: ReportContext) -> str:
     comparison_table = None
     if context.comparison is not None:
         c = context.comparison
-        comparison_table = _table(c, [("model", "model", "text"), ("factor", "factor", "text"),
-                                      ("value", "value (ER; accuracy for average)", "num"),
+        comparison_table = _table(c, [("model", "model", "text"), ("factor", "factor", "text")]
+                                  + ([("population", "published population", "text")] if "population" in c.columns else [])
+                                  + [
+                                      ("value", "value", "num"),
                                       ("pop_median", "published median", "num"), ("pop_p10", "p10", "num"),
                                       ("pop_p90", "p90", "num"), ("percentile", "percentile", "p1")])
 

@@ -16,7 +16,7 @@ from ..constants import FACTORS, METACLASSES
 from ..exceptions import InvalidInputError
 
 __all__ = ["FACTOR_COLUMNS", "wilson_interval", "summary_table", "factor_frame", "top_mistakes",
-           "wide_factor_table", "wide_metaclass_table", "population_comparison"]
+           "wide_factor_table", "wide_metaclass_table", "population_comparison", "accuracy_comparison"]
 
 #: Columns of the tidy factor frame (the layout of ``errorscope.analysis.Analysis.factors``).
 FACTOR_COLUMNS = ["model", "error_type", "which", "metaclass", "factor", "correct", "total", "accuracy",
@@ -164,6 +164,7 @@ def population_comparison(factors: pd.DataFrame, population: pd.DataFrame, *, er
 
     pop_er = error_ratio_table(population.loc[population.index != "human"])
     mine = factors[(factors["metaclass"] == "all") & (factors["error_type"] == error_type) & (factors["which"] == which)]
+    label = f"{name} ({int((population.index != 'human').sum())})"
     rows = []
     for _, r in mine.iterrows():
         if r["factor"] == "average":
@@ -173,7 +174,23 @@ def population_comparison(factors: pd.DataFrame, population: pd.DataFrame, *, er
             ref = pop_er[r["factor"]].replace([np.inf, -np.inf], np.nan).dropna().to_numpy()
             val = r["error_ratio"]
         pct = 100.0 * float((ref < val).mean()) if len(ref) and np.isfinite(val) else np.nan
-        rows.append((r["model"], r["factor"], val, name, float(np.median(ref)), float(np.percentile(ref, 10)),
+        rows.append((r["model"], r["factor"], val, label, float(np.median(ref)), float(np.percentile(ref, 10)),
                      float(np.percentile(ref, 90)), pct))
+    return pd.DataFrame(rows, columns=["model", "factor", "value", "population", "pop_median", "pop_p10",
+                                       "pop_p90", "percentile"])
+
+
+def accuracy_comparison(summary: pd.DataFrame, eth_all: pd.DataFrame, *,
+                        name: str = "ETH error-analysis models") -> pd.DataFrame:
+    """Each model's top-1 accuracy against the published ETH population (``non_problematic_stats_all.csv``).
+
+    Same columns as :func:`population_comparison`, with ``factor = "top-1 accuracy"``; values are fractions and
+    percentile is the share of population models that are less accurate, in percent.
+    """
+    ref = eth_all["top1_val_acc"].dropna().to_numpy(float) / 100.0
+    label = f"{name} ({len(ref)})"
+    rows = [(r["model"], "top-1 accuracy", float(r["top1"]), label, float(np.median(ref)),
+             float(np.percentile(ref, 10)), float(np.percentile(ref, 90)), 100.0 * float((ref < r["top1"]).mean()))
+            for _, r in summary.iterrows()]
     return pd.DataFrame(rows, columns=["model", "factor", "value", "population", "pop_median", "pop_p10",
                                        "pop_p90", "percentile"])
