@@ -9,7 +9,17 @@ import pandas as pd
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["ReportContext"]
+__all__ = ["ReportContext", "REPORT_FIGURES", "png_data_uri"]
+
+#: The figures embedded in a report (``model_metaclasses`` stands for one ``model_metaclasses_<model>`` per model).
+REPORT_FIGURES = ["highlevel_scatter_plot", "model_error_ratios", "model_metaclasses", "error_categories_relative"]
+
+
+def png_data_uri(path: str | Path) -> str:
+    """A PNG file as a ``data:`` URI."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 _SUMMARY_COLUMNS = ["model", "top1"]
 _FACTOR_COLUMNS = ["model", "error_type", "metaclass", "factor", "total", "accuracy", "ci_low", "ci_high",
@@ -162,8 +172,7 @@ def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int) 
         eth = {g: d for g, d in taxonomy.groupby("group")} if "group" in taxonomy.columns else None
     builders = build_figures(user_table=wide_factor_table(factors), user_metaclass_table=wide_metaclass_table(factors),
                              user_factors=overall, user_eth_stats=eth,
-                             include=["highlevel_scatter_plot", "model_error_ratios", "model_metaclasses",
-                                      "error_categories_relative"])
+                             include=REPORT_FIGURES)
     out = {}
     for name, build in builders.items():
         fig = build()

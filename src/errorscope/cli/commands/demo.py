@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from ...plots import generate_figures
     from ...readers import read_population
     from ...report import ReportContext, write_report
+    from ...report.context import REPORT_FIGURES, png_data_uri
     from ...report import tables as T
     from ...resources import resource_path
 
@@ -35,14 +36,13 @@ def run(args: argparse.Namespace) -> int:
     files = [resource_path(f"imagenetx/model_predictions/base/{m}.csv") for m in DEMO_MODELS]
     pop = read_population(files, progress=True)
     print(f"[{time.perf_counter() - start:5.1f}s] read {len(pop)} models: {', '.join(pop.models)}")
-    ctx = ReportContext.from_population(pop, images_dir=args.images, figures=not args.no_figures,
+    reuse = not args.no_figures and "png" in args.formats
+    ctx = ReportContext.from_population(pop, images_dir=args.images, figures=not args.no_figures and not reuse,
                                         title="errorscope demo: the four ImageNet-X paper models")
-    report = write_report(ctx, out / "report.html")
     write_frame(ctx.summary, out / "tables" / "summary.csv", index=False)
     write_frame(ctx.factors, out / "tables" / "factors.csv", index=False)
     write_frame(ctx.mistakes, out / "tables" / "top_mistakes.csv", index=False)
     write_frame(T.wide_factor_table(ctx.factors), out / "tables" / "accuracies_per_factor.csv")
-    print(f"[{time.perf_counter() - start:5.1f}s] wrote {report}")
     if not args.no_figures:
         overall = ctx.factors[(ctx.factors["metaclass"] == "all") & (ctx.factors["error_type"] == "class")
                               & (ctx.factors["factor"] != "average")]
@@ -50,6 +50,12 @@ def run(args: argparse.Namespace) -> int:
                                    user_table=T.wide_factor_table(ctx.factors),
                                    user_metaclass_table=T.wide_metaclass_table(ctx.factors), user_factors=overall)
         print(f"[{time.perf_counter() - start:5.1f}s] wrote {len(written)} figures to {out / 'figures'}")
+        if reuse:  # embed the PNGs just written instead of drawing the same figures twice
+            ctx.figures = {name: png_data_uri(next(p for p in paths if p.suffix == ".png"))
+                           for name, paths in written.items()
+                           if any(name == f or name.startswith(f + "_") for f in REPORT_FIGURES)}
+    report = write_report(ctx, out / "report.html")
+    print(f"[{time.perf_counter() - start:5.1f}s] wrote {report}")
     top = ctx.summary.set_index("model")
     for m in pop.models:
         print(f"  {m:10s} top-1 {100 * top.loc[m, 'top1']:.2f}%  ReaL {100 * top.loc[m, 'real']:.2f}%")
