@@ -14,7 +14,7 @@ __all__ = ["plot_error_categories"]
 
 def plot_error_categories(points: pd.DataFrame, fits: pd.DataFrame | None = None, *, x_label: str = "Top-1 accuracy (%)",
                           y_label: str = "errors", group_order: Sequence[str] | None = None,
-                          highlight: Sequence[str] = (), ncols: int = 4):
+                          highlight: Sequence[str] = (), ncols: int | None = None):
     """One panel per error category: count (or share) per model against accuracy, coloured by group, with
     least-squares lines and confidence bands.
 
@@ -23,6 +23,7 @@ def plot_error_categories(points: pd.DataFrame, fits: pd.DataFrame | None = None
     points : columns ``model, group, category, x, y`` (:func:`errorscope.plots.data.eth_points`).
     fits : columns ``category, group, x, fit, lo, hi`` (:func:`errorscope.plots.data.linear_fits`), or None.
     highlight : models drawn large with a black edge (e.g. the user's own models).
+    ncols : panels per row (default 4 for more than 6 categories, else 3).
 
     Returns
     -------
@@ -33,6 +34,7 @@ def plot_error_categories(points: pd.DataFrame, fits: pd.DataFrame | None = None
     cats = list(pd.unique(points["category"]))
     groups = [g for g in (list(group_order or []) or list(pd.unique(points["group"]))) if g in set(points["group"])]
     colors = colors_for(groups)
+    ncols = ncols or (4 if len(cats) > 6 else 3)
     nrows = int(np.ceil(len(cats) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.0 * ncols, 2.6 * nrows), squeeze=False)
     highlight = set(highlight)
