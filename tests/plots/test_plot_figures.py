@@ -183,3 +183,14 @@ def test_build_figures_names_and_generate_subset(tmp_path):
     assert all(p.exists() for ps in out.values() for p in ps)
     with pytest.raises(InvalidInputError, match="Unknown figure"):
         build_figures(include=["nope"])
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    import sys
+
+    from errorscope.exceptions import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    f = pd.DataFrame({"model": ["a"] * 16, "factor": FACTORS, "error_ratio": 1.0, "er_low": 0.9, "er_high": 1.1})
+    with pytest.raises(MissingDependencyError, match=r"errorscope\[plot\]"):
+        plot_error_ratios(f)

@@ -107,3 +107,13 @@ def test_report_works_without_analysis_fallback_columns(population):
                         mistakes=T.top_mistakes(population.select(["SimCLR"]), k=3))
     html = build_report(ctx)
     assert "68.14%" in html and html.count("<tr>") > 3
+
+
+def test_missing_jinja2_names_the_extra(context, monkeypatch):
+    import sys
+
+    from errorscope.exceptions import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "jinja2", None)
+    with pytest.raises(MissingDependencyError, match=r"errorscope\[report\]"):
+        build_report(context)
