@@ -1,0 +1,63 @@
+"""``errorscope demo``: the whole pipeline on the four ImageNet-X paper models, in under a minute."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+DEMO_MODELS = ("DINO", "ResNet50", "SimCLR", "ViT")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "demo", help="run everything on the 4 ImageNet-X paper models",
+        description="Read the predictions of DINO, ResNet50, SimCLR and ViT published with ImageNet-X (from the "
+        "local mirror $ERRORSCOPE_DATA_DIR or downloaded once into the cache), compute the factor tables, write the "
+        "HTML report and the figures of both papers. ImageNet-X data is CC BY-NC 4.0.")
+    p.add_argument("--out", type=Path, default=Path("errorscope-demo"), help="output folder (default errorscope-demo/)")
+    p.add_argument("--images", type=Path, default=None, help="ImageNet validation image folder, for thumbnails")
+    p.add_argument("--format", dest="formats", nargs="+", default=["png"], choices=["png", "pdf", "svg"])
+    p.add_argument("--no-figures", action="store_true", help="write the report and tables only")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..._io import write_frame
+    from ...plots import generate_figures
+    from ...readers import read_population
+    from ...report import ReportContext, write_report
+    from ...report.context import REPORT_FIGURES, png_data_uri
+    from ...report import tables as T
+    from ...resources import resource_path
+
+    start = time.perf_counter()
+    out: Path = args.out
+    files = [resource_path(f"imagenetx/model_predictions/base/{m}.csv") for m in DEMO_MODELS]
+    pop = read_population(files, progress=True)
+    print(f"[{time.perf_counter() - start:5.1f}s] read {len(pop)} models: {', '.join(pop.models)}")
+    reuse = not args.no_figures and "png" in args.formats
+    ctx = ReportContext.from_population(pop, images_dir=args.images, figures=not args.no_figures and not reuse,
+                                        title="errorscope demo: the four ImageNet-X paper models")
+    write_frame(ctx.summary, out / "tables" / "summary.csv", index=False)
+    write_frame(ctx.factors, out / "tables" / "factors.csv", index=False)
+    write_frame(ctx.mistakes, out / "tables" / "top_mistakes.csv", index=False)
+    write_frame(T.wide_factor_table(ctx.factors), out / "tables" / "accuracies_per_factor.csv")
+    if not args.no_figures:
+        overall = ctx.factors[(ctx.factors["metaclass"] == "all") & (ctx.factors["error_type"] == "class")
+                              & (ctx.factors["factor"] != "average")]
+        written = generate_figures(out / "figures", formats=args.formats, progress=True,
+                                   user_table=T.wide_factor_table(ctx.factors),
+                                   user_metaclass_table=T.wide_metaclass_table(ctx.factors), user_factors=overall)
+        print(f"[{time.perf_counter() - start:5.1f}s] wrote {len(written)} figures to {out / 'figures'}")
+        if reuse:  # embed the PNGs just written instead of drawing the same figures twice
+            ctx.figures = {name: png_data_uri(next(p for p in paths if p.suffix == ".png"))
+                           for name, paths in written.items()
+                           if any(name == f or name.startswith(f + "_") for f in REPORT_FIGURES)}
+    report = write_report(ctx, out / "report.html")
+    print(f"[{time.perf_counter() - start:5.1f}s] wrote {report}")
+    top = ctx.summary.set_index("model")
+    for m in pop.models:
+        print(f"  {m:10s} top-1 {100 * top.loc[m, 'top1']:.2f}%  ReaL {100 * top.loc[m, 'real']:.2f}%")
+    print(f"done in {time.perf_counter() - start:.1f}s; open {report} in a browser.")
+    return 0

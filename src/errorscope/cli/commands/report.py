@@ -1,0 +1,39 @@
+"""``errorscope report``: one self-contained HTML report for a model or a set of models."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "report", help="write a self-contained HTML report",
+        description="Headline accuracies, ImageNet-X factor error ratios with intervals, per-metaclass breakdown, "
+        "error taxonomy, comparison with the published populations and the most frequent mistakes, in one HTML "
+        "file that opens without network. ImageNet-X annotations are CC BY-NC 4.0.")
+    p.add_argument("predictions", nargs="+", metavar="PREDICTIONS", help="prediction files or folders (one model per file)")
+    p.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (default report.html)")
+    p.add_argument("--images", type=Path, default=None, help="ImageNet validation image folder, for thumbnails")
+    p.add_argument("--taxonomy", type=Path, default=None,
+                   help="CSV of the models' ETH error-taxonomy stats (non_problematic_stats layout)")
+    p.add_argument("--title", default=None)
+    p.add_argument("--no-figures", action="store_true", help="skip the embedded matplotlib figures (faster)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...readers import read_population
+    from ...report import ReportContext, write_report
+
+    pop = read_population(args.predictions, progress=True)
+    taxonomy = None
+    if args.taxonomy is not None:
+        import pandas as pd
+
+        taxonomy = pd.read_csv(args.taxonomy)
+    ctx = ReportContext.from_population(pop, taxonomy=taxonomy, images_dir=args.images,
+                                        figures=not args.no_figures, title=args.title)
+    path = write_report(ctx, args.out)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(pop)} models)")
+    return 0

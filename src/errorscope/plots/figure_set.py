@@ -1,0 +1,279 @@
+"""The full figure set of both papers, from the published tables plus (optionally) the user's own models.
+
+:func:`generate_figures` loads the published ImageNet-X tables and ETH stats through
+:func:`~errorscope.resources.resource_path`, computes every displayed statistic with :mod:`errorscope.plots.data`,
+draws with the figure functions and writes one file per figure and format. User tables in the same layouts are
+overlaid (highlighted) on the population figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ..constants import FACTORS
+from ..exceptions import InvalidInputError
+from . import data as D
+from ._base import save_figure
+
+__all__ = ["published_table", "eth_stats", "population_groups", "FIGURES", "generate_figures", "build_figures"]
+
+_X_LABEL = {"class": "Top-1 accuracy", "real_class": "ReaL accuracy", "metaclass": "Metaclass accuracy"}
+_ETH_GROUPS = ("organism", "artifact", "other")
+
+
+def published_table(group: str, *, which: str = "top", error_type: str = "class",
+                    metaclass: bool = False) -> pd.DataFrame:
+    """A published ImageNet-X table (``imagenetx/results/val/<which>_factor/<group>/<error_type>/...``).
+
+    Per-model tables are indexed by model; metaclass tables keep ``model`` and ``metaclass`` columns.
+    """
+    from ..resources import resource_path
+
+    name = "accuracies_per_factor_metaclass.csv" if metaclass else "accuracies_per_factor.csv"
+    path = resource_path(f"imagenetx/results/val/{which}_factor/{group}/{error_type}/{name}")
+    return pd.read_csv(path) if metaclass else pd.read_csv(path, index_col="model")
+
+
+def eth_stats(dataset: str = "imagenet", groups: Sequence[str] = ("all",) + _ETH_GROUPS) -> dict[str, pd.DataFrame]:
+    """The published ETH stats tables (``eth_error_analysis/stats-<dataset>/non_problematic_stats_<group>.csv``)."""
+    from ..resources import resource_path
+
+    return {g: pd.read_csv(resource_path(f"eth_error_analysis/stats-{dataset}/non_problematic_stats_{g}.csv"))
+            for g in groups}
+
+
+def population_groups(*, which: str = "top", error_type: str = "class") -> tuple[pd.DataFrame, pd.Series]:
+    """The ImageNet-X population of figure 4/5 (spec B §8): imagenet_testbed + self-supervised models of
+    modelvshuman and base, restricted to the four model types (plus the human for real_class).
+
+    Returns the concatenated per-model table and model -> type.
+    """
+    from imagenet_x.model_types import SELFSUPERVISED_MODELS
+
+    parts = [published_table("imagenet_testbed", which=which, error_type=error_type)]
+    for g in ("modelvshuman", "base"):
+        t = published_table(g, which=which, error_type=error_type)
+        parts.append(t.loc[t.index.isin(SELFSUPERVISED_MODELS)])
+    table = pd.concat(parts)
+    table = table[~table.index.duplicated()]
+    types = D.model_types(list(table.index))
+    keep = types.isin(D.MODEL_TYPE_ORDER) | ((types.index == "human") & (error_type == "real_class"))
+    return table.loc[keep.to_numpy()], types[keep.to_numpy()]
+
+
+def _augmentation_groups(which: str, error_type: str) -> tuple[pd.DataFrame, pd.Series]:
+    parts, groups = [], {}
+    for label, grp, kind in (("Crop", "crop", "crop"), ("Color", "colorjitter", "color")):
+        t = published_table(grp, which=which, error_type=error_type)
+        t = t.loc[t.index != "human"]
+        s = D.augmentation_strength(list(t.index), kind)
+        counts = s.value_counts()
+        top = counts[counts >= 5].index.max()
+        sel = t.loc[(s == top).to_numpy()]
+        parts.append(sel)
+        groups.update({m: label for m in sel.index})
+    for label, grp in (("Full Color+Crop", "colorjitter_crop"), ("Per class color jitter + crop", "adaptive_colorjitter")):
+        t = published_table(grp, which=which, error_type=error_type)
+        t = t.loc[t.index != "human"]
+        parts.append(t)
+        groups.update({m: label for m in t.index})
+    table = pd.concat(parts)
+    return table[~table.index.duplicated()], pd.Series(groups)
+
+
+#: name -> (description, paper) of every figure :func:`generate_figures` can write.
+FIGURES: dict[str, str] = {
+    "factor_distribution_comparison": "share of images per factor, train/val x top/all factors",
+    "active_factor_distribution_comparison": "histogram of active factors per image (multi annotations)",
+    "spearman_val_correlation_heatmap": "Spearman rho factors x metaclasses / factors, val multi",
+    "spearman_train_correlation_heatmap": "Spearman rho factors x metaclasses / factors, train multi",
+    "highlevel_scatter_plot": "factor accuracy vs overall accuracy, ImageNet-X population (+ your models)",
+    "supervision_comparison_prevalence": "mean error ratio per factor by model type, Alexander-Govern shading",
+    "model_error_ratios": "error ratio per factor per model with 95% intervals",
+    "model_metaclasses": "a model's most robust / susceptible factors per metaclass",
+    "augment_effect": "error ratio vs augmentation strength, most affected factors",
+    "augment_comparison_prevalence": "mean error ratio by augmentation type",
+    "augment_comparison_accuracy": "mean factor accuracy by augmentation type",
+    "error_categories_absolute": "ETH error-category counts vs top-1 accuracy, by class group",
+    "error_categories_relative": "ETH error categories as % of multi-label errors vs top-1 accuracy",
+    "error_categories_mla": "ETH error categories as % of multi-label errors vs MLA",
+}
+
+
+def build_figures(*, which: str = "top", error_type: str = "class", user_table: pd.DataFrame | None = None,
+                  user_metaclass_table: pd.DataFrame | None = None, user_factors: pd.DataFrame | None = None,
+                  user_eth_stats: Mapping[str, pd.DataFrame] | None = None, include: Sequence[str] | None = None,
+                  metaclass_model: str | None = None) -> dict[str, Callable[[], object]]:
+    """Builders (zero-argument callables returning a Figure) of the figure set, keyed by figure name.
+
+    Parameters
+    ----------
+    which, error_type : which published tables the population figures use.
+    user_table : the user's models in the ``accuracies_per_factor.csv`` layout (index model); overlaid on the
+        population scatter and added as their own group to the model-type comparison.
+    user_metaclass_table : the user's metaclass table; gives one ``model_metaclasses_<model>`` figure per model.
+    user_factors : tidy factor frame (``model, factor, error_ratio, er_low, er_high``; overall rows) for
+        ``model_error_ratios``.
+    user_eth_stats : group -> ETH stats rows of the user's models, overlaid on the ETH figures.
+    include : figure names to build (default: all that apply).
+    metaclass_model : without a user metaclass table, the published base model whose metaclass panels are drawn
+        (default ``ViT``, as in the paper).
+    """
+    from .annotations import plot_active_factors, plot_factor_distribution, plot_spearman_heatmap
+    from .augmentation import plot_augmentation_effects
+    from .factors import plot_error_ratios, plot_factor_vs_overall, plot_model_comparison, plot_model_metaclasses
+    from .taxonomy import plot_error_categories
+
+    if error_type not in _X_LABEL:
+        raise InvalidInputError(f"Expected `error_type` in {sorted(_X_LABEL)}, but got {error_type!r}.")
+    if which not in ("top", "multi"):
+        raise InvalidInputError(f"Expected `which` to be 'top' or 'multi', but got {which!r}.")
+    if user_table is not None:
+        user_table = D.check_factor_table(user_table, name="user_table")
+    builders: dict[str, Callable[[], object]] = {}
+
+    def ann_sets():
+        from ..annotations import load_factor_annotations
+
+        return {f"{p} {'all factors' if w == 'multi' else 'top factor'}": load_factor_annotations(w, p)
+                for p in ("train", "val") for w in ("multi", "top")}
+
+    builders["factor_distribution_comparison"] = lambda: plot_factor_distribution(D.factor_shares(ann_sets()))
+
+    def active():
+        from ..annotations import load_factor_annotations
+
+        return plot_active_factors(D.active_factor_counts(
+            {p: load_factor_annotations("multi", p) for p in ("train", "val")}))
+
+    builders["active_factor_distribution_comparison"] = active
+
+    def spearman(partition):
+        from ..annotations import load_factor_annotations
+
+        rho, p = D.spearman_table(load_factor_annotations("multi", partition))
+        return plot_spearman_heatmap(rho, p, title=f"ImageNet-X {partition} (multi factors): 100 · Spearman ρ, p ≤ 0.01")
+
+    builders["spearman_val_correlation_heatmap"] = lambda: spearman("val")
+    builders["spearman_train_correlation_heatmap"] = lambda: spearman("train")
+
+    def scatter():
+        table, types = population_groups(which=which, error_type=error_type)
+        highlight: list[str] = []
+        if user_table is not None:
+            ut = user_table.loc[:, [c for c in table.columns if c in user_table.columns]]
+            table = pd.concat([table.loc[~table.index.isin(ut.index)], ut])
+            types = pd.concat([types[~types.index.isin(ut.index)], pd.Series("Your models", index=ut.index)])
+            highlight = list(ut.index)
+        points, order = D.factor_scatter_points(table, types)
+        return plot_factor_vs_overall(points, order, x_label=_X_LABEL[error_type],
+                                      group_order=D.MODEL_TYPE_ORDER + ["Your models"], highlight=highlight)
+
+    builders["highlevel_scatter_plot"] = scatter
+
+    def supervision():
+        table, types = population_groups(which=which, error_type=error_type)
+        table, types = table.loc[types.index != "human"], types[types.index != "human"]
+        order = list(D.MODEL_TYPE_ORDER)
+        if user_table is not None and len(user_table) >= 2:
+            table = pd.concat([table.loc[~table.index.isin(user_table.index)], user_table[table.columns.intersection(user_table.columns)]])
+            types = pd.concat([types[~types.index.isin(user_table.index)], pd.Series("Your models", index=user_table.index)])
+            order.append("Your models")
+        comp = D.group_comparison(table, types, group_order=order)
+        return plot_model_comparison(comp, group_order=order)
+
+    builders["supervision_comparison_prevalence"] = supervision
+
+    if user_factors is not None:
+        builders["model_error_ratios"] = lambda: plot_error_ratios(user_factors)
+
+    if user_metaclass_table is not None:
+        overall = user_table if user_table is not None else pd.DataFrame(columns=list(FACTORS) + ["average"])
+        for m in pd.unique(user_metaclass_table["model"]):
+            builders[f"model_metaclasses_{m}"] = (
+                lambda m=m: plot_model_metaclasses(D.metaclass_panels(user_metaclass_table, overall, m), model=m))
+    else:
+        model = metaclass_model or "ViT"
+
+        def paper_model():
+            mt = published_table("base", which=which, error_type=error_type, metaclass=True)
+            ov = published_table("base", which=which, error_type=error_type)
+            return plot_model_metaclasses(D.metaclass_panels(mt, ov, model), model=model)
+
+        builders["model_metaclasses"] = paper_model
+
+    def augment():
+        sweeps = {}
+        for label, grp, kind in (("Crop", "crop", "crop"), ("Color", "colorjitter", "color"),
+                                 ("Smoothing", "gaussian_blur", "smoothing")):
+            pts = D.augmentation_points(published_table(grp, which=which, error_type=error_type), kind)
+            eff = D.augmentation_effects(pts)
+            sig = eff[eff["pvalue"] < 0.05]
+            chosen = list(dict.fromkeys(list(sig["factor"].head(3)) + list(sig["factor"].tail(3))))
+            sweeps[label] = (pts, eff, D.augmentation_curves(pts, chosen))
+        return plot_augmentation_effects(sweeps)
+
+    builders["augment_effect"] = augment
+
+    def augment_comparison(value):
+        table, groups = _augmentation_groups(which, error_type)
+        order = ["Crop", "Color", "Full Color+Crop", "Per class color jitter + crop"]
+        comp = D.group_comparison(table, groups, value=value, group_order=order)
+        if value == "error_ratio":
+            return plot_model_comparison(comp, group_order=order)
+        return plot_model_comparison(comp, group_order=order, value_label="Accuracy", baseline=None)
+
+    builders["augment_comparison_prevalence"] = lambda: augment_comparison("error_ratio")
+    builders["augment_comparison_accuracy"] = lambda: augment_comparison("accuracy")
+
+    def eth(relative, x, x_label, y_label):
+        stats = eth_stats("imagenet", _ETH_GROUPS)
+        highlight: list[str] = []
+        if user_eth_stats:
+            stats = {g: pd.concat([d, user_eth_stats[g]], ignore_index=True) if g in user_eth_stats else d
+                     for g, d in stats.items()}
+            highlight = sorted({m for d in user_eth_stats.values() for m in d["model_dir_id"]})
+        pts = D.eth_points(stats, x=x, relative=relative)
+        fits = D.linear_fits(pts[~pts["model"].isin(highlight)])
+        return plot_error_categories(pts, fits, x_label=x_label, y_label=y_label, highlight=highlight)
+
+    builders["error_categories_absolute"] = lambda: eth("absolute", "imagenet_top1_val_acc", "ImageNet top-1 accuracy (%)",
+                                                        "errors (count)")
+    builders["error_categories_relative"] = lambda: eth("group_mle", "imagenet_top1_val_acc", "ImageNet top-1 accuracy (%)",
+                                                        "% of multi-label errors")
+    builders["error_categories_mla"] = lambda: eth("group_mle", "imagenet_mla_val_acc", "ImageNet MLA (%)",
+                                                   "% of multi-label errors")
+    if include is not None:
+        unknown = [n for n in include if n not in builders and n not in FIGURES]
+        if unknown:
+            raise InvalidInputError(f"Unknown figure names {unknown}; known: {sorted(FIGURES)}.")
+        builders = {n: b for n, b in builders.items() if n in include or any(n.startswith(i + "_") for i in include)}
+    return builders
+
+
+def generate_figures(out_dir: str | Path, *, formats: Sequence[str] = ("png",), dpi: int = 150,
+                     progress: bool = False, **kwargs) -> dict[str, list[Path]]:
+    """Draw and write the figure set into ``out_dir`` (one file per figure and format).
+
+    Keyword arguments are those of :func:`build_figures`. Returns figure name -> written paths.
+    The ImageNet-X annotations and tables used are CC BY-NC 4.0.
+    """
+    from tqdm.auto import tqdm
+
+    from ._base import pyplot
+
+    plt = pyplot()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, list[Path]] = {}
+    builders = build_figures(**kwargs)
+    for name, build in tqdm(builders.items(), desc="figures", disable=not progress):
+        fig = build()
+        try:
+            written[name] = save_figure(fig, out_dir / name, formats=formats, dpi=dpi)
+        finally:
+            plt.close(fig)
+    return written

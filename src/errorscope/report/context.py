@@ -1,0 +1,183 @@
+"""The plain tables a report is built from, and how to get them from predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..exceptions import InvalidInputError
+
+__all__ = ["ReportContext", "REPORT_FIGURES", "png_data_uri"]
+
+#: The figures embedded in a report (``model_metaclasses`` stands for one ``model_metaclasses_<model>`` per model).
+REPORT_FIGURES = ["highlevel_scatter_plot", "model_error_ratios", "model_metaclasses", "error_categories_relative"]
+
+
+def png_data_uri(path: str | Path) -> str:
+    """A PNG file as a ``data:`` URI."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+_SUMMARY_COLUMNS = ["model", "top1"]
+_FACTOR_COLUMNS = ["model", "error_type", "metaclass", "factor", "total", "accuracy", "ci_low", "ci_high",
+                   "error_ratio", "er_low", "er_high"]
+_MISTAKE_COLUMNS = ["model", "true_name", "predicted_name", "count"]
+
+
+def _check(frame, name: str, columns: list[str]) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidInputError(f"Expected `{name}` to be a pandas DataFrame, but got {type(frame).__name__}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(f"Expected `{name}` to have columns {columns}, but {missing} are missing "
+                                f"(got {list(frame.columns)}).")
+
+
+@dataclass
+class ReportContext:
+    """Everything a report shows, as plain tables; :func:`~errorscope.report.build_report` only renders it.
+
+    Attributes
+    ----------
+    summary : one row per model: ``model, top1`` and optionally ``top5, real, mla, n_covered`` (fractions).
+    factors : tidy factor frame (``model, error_type, which, metaclass, factor, correct, total, accuracy,
+        ci_low, ci_high, error_ratio, er_low, er_high``); ``metaclass == "all"`` rows are overall, the others
+        the per-metaclass breakdown; ``factor == "average"`` rows hold the overall accuracy.
+    mistakes : ``model, rank, true_name, predicted_name, count, share_of_errors``.
+    taxonomy : optional ETH stats rows of the models (``non_problematic_stats_all.csv`` layout, ``model_dir_id``
+        = model name); None renders "not computed".
+    comparison : optional ``model, factor, value, pop_median, pop_p10, pop_p90, percentile``.
+    figures : figure name -> ``data:`` URI (PNG) embedded in the page.
+    examples : optional ``group, file_name, caption, src`` (``src`` a ``data:`` URI thumbnail).
+    notes : sentences for the "About these numbers" section.
+    """
+
+    summary: pd.DataFrame
+    factors: pd.DataFrame
+    mistakes: pd.DataFrame
+    taxonomy: pd.DataFrame | None = None
+    comparison: pd.DataFrame | None = None
+    figures: dict[str, str] = field(default_factory=dict)
+    examples: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    title: str = "errorscope report"
+    taxonomy_note: str = ""
+    examples_note: str = "run with --images DIR (an ImageNet validation folder) to see thumbnails."
+    comparison_population: str = "ImageNet-X testbed"
+
+    def __post_init__(self) -> None:
+        _check(self.summary, "summary", _SUMMARY_COLUMNS)
+        _check(self.factors, "factors", _FACTOR_COLUMNS)
+        _check(self.mistakes, "mistakes", _MISTAKE_COLUMNS)
+        if self.taxonomy is not None:
+            _check(self.taxonomy, "taxonomy", ["model_dir_id", "num_group_top1_errors"])
+        if self.comparison is not None:
+            _check(self.comparison, "comparison", ["model", "factor", "value", "pop_median", "percentile"])
+        if self.examples is not None:
+            _check(self.examples, "examples", ["group", "file_name", "caption", "src"])
+        bad = [k for k, v in self.figures.items() if not str(v).startswith("data:image/")]
+        if bad:
+            raise InvalidInputError(f"Figures {bad} are not data: URIs; a self-contained report embeds every image.")
+
+    @property
+    def models(self) -> list[str]:
+        return [str(m) for m in self.summary["model"]]
+
+    @classmethod
+    def from_population(cls, pop, *, taxonomy: pd.DataFrame | None = None, taxonomy_images: pd.DataFrame | None = None,
+                        images_dir: str | Path | None = None,
+                        figures: bool = True, comparison: bool = True, title: str | None = None,
+                        n_examples: int = 6, dpi: int = 90) -> "ReportContext":
+        """Compute every table of the report for a population of models on the ImageNet validation set.
+
+        Uses ``errorscope.analysis.analyze`` when that module is installed, else the fallback of
+        :mod:`errorscope.report.tables`. ``taxonomy`` (ETH stats rows per model) is shown as given.
+        ``images_dir`` (an ImageNet val folder, flat or one folder per wnid) adds thumbnails of mistakes per
+        factor; with ``taxonomy_images`` (``model, file_name, category, true_name, predicted_name``) also per
+        error category.
+        """
+        from . import tables as T
+
+        notes = [
+            "Factor statistics use the ImageNet-X validation annotations (top factor, the 2,758 prototypical images "
+            "removed), CC BY-NC 4.0.",
+            "Factor accuracy intervals are 95% Wilson intervals; an error-ratio interval maps the factor "
+            "accuracy's interval through (1 − acc) / (1 − overall accuracy), the overall accuracy held fixed.",
+            "real_class factor rows count an image with an empty ReaL list as wrong (the ImageNet-X convention); "
+            "the headline ReaL accuracy excludes those images (the ReaL protocol).",
+        ]
+        try:
+            from ..analysis import analyze  # type: ignore[import-not-found]
+        except ImportError:
+            analyze = None
+        if analyze is not None:
+            result = analyze(pop)
+            summary, factors = result.summary.reset_index(), result.factors
+            if "model" not in summary.columns:
+                summary = summary.rename(columns={summary.columns[0]: "model"})
+            notes.append("Numbers computed by errorscope.analysis.analyze.")
+        else:
+            summary = T.summary_table(pop)
+            factors = T.factor_frame(pop, error_types=("class", "real_class", "metaclass"))
+            notes.append("Numbers computed by errorscope.report.tables (analysis module not installed).")
+        mistakes = T.top_mistakes(pop)
+        comp = None
+        fig_uris: dict[str, str] = {}
+        if comparison:
+            from ..plots import published_table
+
+            from ..plots import eth_stats
+
+            comp = pd.concat([T.accuracy_comparison(summary, eth_stats("imagenet", ("all",))["all"]),
+                              T.population_comparison(factors, published_table("imagenet_testbed"))],
+                             ignore_index=True)
+        if figures:
+            fig_uris = _figures(factors, taxonomy, dpi=dpi)
+        examples, ex_note = None, cls.examples_note
+        if images_dir is not None:
+            from .images import category_examples, factor_examples
+
+            examples = factor_examples(pop, images_dir, per_group=n_examples)
+            if taxonomy_images is not None:
+                examples = pd.concat([examples, category_examples(taxonomy_images, images_dir, per_group=n_examples)],
+                                     ignore_index=True)
+            if examples.empty:
+                examples = None
+            ex_note = f"no mistake of these models has an image in {images_dir}."
+        tax_note = ("" if taxonomy is not None else
+                    "Pass per-model stats in the ETH non_problematic_stats layout (errorscope taxonomy) to fill it; "
+                    "the figure shows the published population only.")
+        return cls(summary=summary, factors=factors, mistakes=mistakes, taxonomy=taxonomy, comparison=comp,
+                   figures=fig_uris, examples=examples, notes=notes, taxonomy_note=tax_note,
+                   title=title or f"errorscope report: {', '.join(pop.models[:6])}{' …' if len(pop) > 6 else ''}",
+                   examples_note=ex_note)
+
+
+def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int) -> dict[str, str]:
+    """Draw the report's figures and return them as PNG data URIs."""
+    import base64
+    import io
+
+    from ..plots._base import pyplot
+    from ..plots.figure_set import build_figures
+    from .tables import wide_factor_table, wide_metaclass_table
+
+    plt = pyplot()
+    overall = factors[(factors["metaclass"] == "all") & (factors["error_type"] == "class") & (factors["factor"] != "average")]
+    eth = None
+    if taxonomy is not None:
+        eth = {g: d for g, d in taxonomy.groupby("group")} if "group" in taxonomy.columns else None
+    builders = build_figures(user_table=wide_factor_table(factors), user_metaclass_table=wide_metaclass_table(factors),
+                             user_factors=overall, user_eth_stats=eth,
+                             include=REPORT_FIGURES)
+    out = {}
+    for name, build in builders.items():
+        fig = build()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+        out[name] = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return out

@@ -1,0 +1,150 @@
+"""Statistics behind the figures, against published numbers (spec B, spec A) and slow reference code."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from errorscope.annotations import load_factor_annotations
+from errorscope.constants import FACTORS, METACLASSES
+from errorscope.exceptions import InvalidInputError
+from errorscope.plots import data as D
+from errorscope.plots import eth_stats, published_table
+
+
+def test_spearman_matches_published_reference_and_scipy():
+    ann = load_factor_annotations("multi", "val")
+    rho, p = D.spearman_table(ann)
+    assert rho.shape == (33, 33) and list(rho.index) == FACTORS + METACLASSES
+    # spec B §5 reference values (val multi, filtered)
+    assert rho.loc["pose", "dog"] == pytest.approx(0.1018, abs=5e-5)
+    assert rho.loc["background", "dog"] == pytest.approx(0.0919, abs=5e-5)
+    assert rho.loc["pose", "background"] == pytest.approx(0.0340, abs=5e-5)
+    assert rho.loc["multiple_objects", "person_blocking"] == pytest.approx(0.0416, abs=5e-5)
+    assert rho.loc["background", "other"] == pytest.approx(-0.0318, abs=5e-5)
+    assert (np.diag(rho) == 0).all() and (np.diag(p) == 0).all()
+    # scipy.spearmanr on a few pairs, including a factor x metaclass one
+    onehot = (ann.metaclass[:, None] == np.arange(17)).astype(float)
+    x = np.concatenate([ann.factors.astype(float), onehot], axis=1)
+    for a, b in [(0, 1), (2, 3), (15, 12), (0, 16 + 1), (4, 16 + 16)]:
+        r = stats.spearmanr(x[:, a], x[:, b])
+        assert rho.iat[a, b] == pytest.approx(r.statistic, abs=1e-10)
+        assert p.iat[a, b] == pytest.approx(r.pvalue, rel=1e-6, abs=1e-300)
+    assert np.allclose(rho.to_numpy(), rho.to_numpy().T, equal_nan=True)
+
+
+def test_factor_shares_and_active_counts_match_spec_counts():
+    top, multi = load_factor_annotations("top", "val"), load_factor_annotations("multi", "val")
+    shares = D.factor_shares({"val top factor": top, "val all factors": multi})
+    got = shares[shares["set"] == "val top factor"].set_index(shares["factor"].astype(str)[shares["set"] == "val top factor"])
+    spec_top = {"pose": 15064, "background": 14751, "color": 6150, "pattern": 5972, "smaller": 1450, "style": 43,
+                "multiple_objects": 40}
+    for f, c in spec_top.items():
+        assert got.loc[f, "count"] == c
+        assert got.loc[f, "share"] == pytest.approx(c / 46110)
+    # ranked by mean share, descending: pose and background first
+    assert list(shares["factor"].cat.categories[:2]) == ["pose", "background"]
+    counts = D.active_factor_counts({"val": multi}).set_index("n_active")["n_images"]
+    assert counts.to_dict() == {0: 2, 1: 6382, 2: 18179, 3: 13091, 4: 6331, 5: 1692, 6: 358, 7: 56, 8: 11, 9: 4,
+                                10: 3, 11: 1}
+
+
+def test_error_ratios_match_published_vit_values():
+    er = D.error_ratio_table(published_table("base")).loc["ViT"]
+    spec = {"pose": 0.7407, "background": 1.0910, "pattern": 0.8625, "color": 1.1516, "smaller": 1.6440,
+            "subcategory": 2.0154, "texture": 2.0446, "brighter": 0.7823, "multiple_objects": 1.6136}
+    for f, v in spec.items():
+        assert er[f] == pytest.approx(v, abs=1e-4)
+
+
+def test_group_comparison_against_loop_and_alexandergovern():
+    table = published_table("imagenet_testbed")
+    types = D.model_types(list(table.index))
+    keep = types.isin(D.MODEL_TYPE_ORDER)
+    table, types = table.loc[keep.to_numpy()], types[keep.to_numpy()]
+    comp = D.group_comparison(table, types, group_order=D.MODEL_TYPE_ORDER)
+    assert len(comp) == 16 * len(set(types))
+    # factor order: mean error ratio ascending
+    er = (1 - table[FACTORS]).div(1 - table["average"], axis=0)
+    assert list(pd.unique(comp["factor"])) == list(er.mean().sort_values(kind="stable").index)
+    row = comp[(comp.factor == "texture") & (comp.group == "Supervised on ImageNet-1K")].iloc[0]
+    vals = [er.loc[m, "texture"] for m in table.index if types[m] == "Supervised on ImageNet-1K"]
+    assert row["mean"] == pytest.approx(np.mean(vals)) and row["std"] == pytest.approx(np.std(vals, ddof=1))
+    assert row["n"] == len(vals)
+    samples = [er.loc[(types == g).to_numpy(), "texture"].dropna() for g in D.MODEL_TYPE_ORDER if (types == g).any()]
+    assert row["pvalue"] == pytest.approx(stats.alexandergovern(*samples).pvalue)
+    assert row["significant"] == (row["pvalue"] < 0.05)
+
+
+def test_model_types_lookup():
+    t = D.model_types(["DINO", "resnet50", "human", "my_net"], mapping={"my_net": "Mine"})
+    assert t.tolist() == ["Self-supervised", "Supervised on ImageNet-1K", "Original validation annotations", "Mine"]
+    assert D.model_types(["nope"]).iloc[0] == "Other"
+
+
+@pytest.mark.parametrize("kind,group,high,low", [
+    ("crop", "crop", [("pose", 33.7), ("pattern", 20.0), ("partial_view", 11.1)],
+     [("subcategory", -15.0), ("background", -21.3), ("smaller", -31.6)]),
+    ("color", "colorjitter", [("color", 26.7), ("darker", 7.9), ("larger", 6.4)],
+     [("background", -3.4), ("smaller", -8.5), ("pose", -18.1)]),
+    ("smoothing", "gaussian_blur", [("subcategory", 19.9), ("color", 15.1), ("texture", 15.1)],
+     [("brighter", -2.5), ("background", -2.6), ("pose", -15.7)]),
+])
+def test_augmentation_effects_reproduce_spec_selection(kind, group, high, low):
+    pts = D.augmentation_points(published_table(group), kind)
+    eff = D.augmentation_effects(pts)
+    sig = eff[eff["pvalue"] < 0.05]
+    got_high = [(f, round(t, 1)) for f, t in zip(sig["factor"].head(3), sig["effect"].head(3))]
+    got_low = [(f, round(t, 1)) for f, t in zip(sig["factor"].tail(3), sig["effect"].tail(3))]
+    assert got_high == high and got_low == low
+    curves = D.augmentation_curves(pts, ["pose"])
+    assert curves["strength"].min() == pts["strength"].min() and len(curves) == 50
+
+
+def test_augmentation_strength_parsing():
+    s = D.augmentation_strength(["eval_resnet50_crop0.2_wd0.0001_id1", "x_color97.0_wd1e-05", "plain"], "crop")
+    assert s.iloc[0] == pytest.approx(99.8) and np.isnan(s.iloc[2])
+    c = D.augmentation_strength(["eval_resnet50_crop8.0_wd1e-05_color97.0_smoothing0.0_id1"], "color")
+    assert c.iloc[0] == 97.0
+    with pytest.raises(InvalidInputError, match="kind"):
+        D.augmentation_strength(["a"], "blur")
+
+
+def test_metaclass_panels_vit_worst_three_and_dog():
+    panels = D.metaclass_panels(published_table("base", metaclass=True), published_table("base"), "ViT")
+    assert list(pd.unique(panels["panel"])) == ["vessel", "snake", "commodity", "dog", "overall"]
+    overall = panels[panels.panel == "overall"]
+    assert overall["factor"].tolist() == ["pose", "brighter", "pattern", "object_blocking", "subcategory", "texture"]
+    assert (overall["kind"] == ["robust"] * 3 + ["susceptible"] * 3).all()
+
+
+def test_eth_points_and_linear_fits():
+    stats_ = eth_stats("imagenet", ("all",))
+    pts = D.eth_points(stats_, relative="group_mle")
+    assert set(pts["category"]) == {"fine-grained", "fine-grained OOV", "spurious correlation", "non-prototypical",
+                                    "model failure"}
+    row = pts[(pts.model == "facebook--convnext-base-224") & (pts.category == "fine-grained")].iloc[0]
+    assert row["y"] == pytest.approx(100 * 599 / (2406 - 104 - 948)) and row["x"] == pytest.approx(83.826)
+    absolute = D.eth_points(stats_)
+    assert len(absolute) == 7 * 962
+    fits = D.linear_fits(pts)
+    f = fits[fits.category == "model failure"]
+    sub = pts[pts.category == "model failure"]
+    slope, intercept = np.polyfit(sub["x"], sub["y"], 1)
+    assert f["slope"].iloc[0] == pytest.approx(slope) and f["intercept"].iloc[0] == pytest.approx(intercept)
+    # band of the mean at x0 by the textbook formula
+    x, y = sub["x"].to_numpy(), sub["y"].to_numpy()
+    s = np.sqrt(((y - (intercept + slope * x)) ** 2).sum() / (len(x) - 2))
+    x0 = f["x"].iloc[10]
+    half = stats.t.ppf(0.975, len(x) - 2) * s * np.sqrt(1 / len(x) + (x0 - x.mean()) ** 2 / ((x - x.mean()) ** 2).sum())
+    assert f["hi"].iloc[10] - f["fit"].iloc[10] == pytest.approx(half)
+    assert (f["lo"] < f["fit"]).all() and (f["fit"] < f["hi"]).all()
+
+
+def test_input_validation_names_missing_columns():
+    with pytest.raises(InvalidInputError, match="pose"):
+        D.error_ratio_table(pd.DataFrame({"model": ["a"], "average": [0.5]}))
+    with pytest.raises(InvalidInputError, match="relative"):
+        D.eth_points(pd.DataFrame(), relative="bogus")
+    with pytest.raises(InvalidInputError, match="num_OOV_clip"):
+        D.eth_points(pd.DataFrame({"model_dir_id": ["a"], "imagenet_top1_val_acc": [1.0]}))

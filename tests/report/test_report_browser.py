@@ -1,0 +1,115 @@
+"""Open the demo report in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+Checks: no console errors, no network request, every section present, sorting, filtering, hover tooltips.
+Saves ``artifacts/report.png`` (and section screenshots) at the repository root.
+
+CI needs: ``apt-get install -y chromium`` and ``pip install playwright`` (never ``playwright install``).
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("ERRORSCOPE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip("headless browser test needs Chromium: apt-get install -y chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="browser test needs `pip install playwright`")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+SECTIONS = ["summary", "factors", "metaclasses", "taxonomy", "comparison", "mistakes", "examples", "about"]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def page(demo_dir):
+    events = {"console": [], "requests": []}
+    with sync_api.sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=ARGS,
+                                                   viewport={"width": 1300, "height": 900})
+        pg = ctx.new_page()
+        pg.on("console", lambda m: events["console"].append((m.type, m.text)))
+        pg.on("pageerror", lambda e: events["console"].append(("pageerror", str(e))))
+        pg.on("request", lambda r: events["requests"].append(r.url))
+        pg.goto((demo_dir / "report.html").as_uri())
+        pg.wait_for_load_state("load")
+        yield pg, events
+        ctx.close()
+
+
+def column(pg, table_id, col):
+    return pg.eval_on_selector_all(
+        f"#{table_id} tbody tr:not([hidden])", f"rows => rows.map(r => r.cells[{col}].getAttribute('data-value'))")
+
+
+@pytest.mark.slow
+def test_loads_without_errors_or_network(page):
+    pg, events = page
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "report.png"))
+    errors = [e for e in events["console"] if e[0] in ("error", "pageerror")]
+    assert errors == []
+    assert all(u.startswith(("file:", "data:")) for u in events["requests"]), events["requests"]
+    for s in SECTIONS:
+        assert pg.locator(f"section#{s}").count() == 1
+        assert pg.locator(f"section#{s} h2").is_visible()
+    # every embedded figure decoded
+    widths = pg.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+    assert widths and min(widths) > 0
+
+
+@pytest.mark.slow
+def test_sorting_changes_order(page):
+    pg, _ = page
+    before = column(pg, "mistakes-table", 4)
+    header = pg.locator("#mistakes-table thead th").nth(4)  # "images"
+    header.click()
+    asc = [int(v) for v in column(pg, "mistakes-table", 4)]
+    assert asc == sorted(asc) and asc != [int(v) for v in before]
+    assert header.get_attribute("aria-sort") == "ascending"
+    header.click()
+    desc = [int(v) for v in column(pg, "mistakes-table", 4)]
+    assert desc == sorted(desc, reverse=True)
+    # text column sorts alphabetically
+    pg.locator("#factor-table thead th").nth(2).click()
+    factors = column(pg, "factor-table", 2)
+    assert factors == sorted(factors, key=str.lower)
+
+
+@pytest.mark.slow
+def test_filters_hide_rows(page):
+    pg, _ = page
+    total = pg.locator("#factor-table tbody tr").count()
+    pg.select_option('select.table-select[data-table="factor-table"][data-col="0"]', "ViT")
+    shown = column(pg, "factor-table", 0)
+    assert 0 < len(shown) < total and set(shown) == {"ViT"}
+    pg.fill('input.table-filter[data-table="factor-table"]', "texture")
+    rows = column(pg, "factor-table", 2)
+    assert rows == ["texture"] * 3  # class, real_class, metaclass
+    assert pg.locator('.count[data-table="factor-table"]').inner_text() == f"3 of {total} rows"
+    pg.fill('input.table-filter[data-table="factor-table"]', "")
+    pg.select_option('select.table-select[data-table="factor-table"][data-col="0"]', "")
+    assert len(column(pg, "factor-table", 0)) == total
+
+
+@pytest.mark.slow
+def test_hover_shows_tooltip_and_model_switch(page):
+    pg, _ = page
+    pg.locator("#factors").scroll_into_view_if_needed()
+    bars = pg.locator("#er-chart rect.bar")
+    assert bars.count() == 16
+    bars.nth(0).hover()
+    tip = pg.locator("#tooltip")
+    assert tip.is_visible()
+    text_dino = tip.inner_text()
+    assert "error ratio" in text_dino and "images" in text_dino
+    pg.screenshot(path=str(ARTIFACTS / "report_factors_hover.png"))
+    pg.select_option("#er-model", "ViT")
+    pg.locator("#er-chart rect.bar").nth(15).hover()
+    assert "texture" in tip.inner_text()  # ViT's most susceptible factor (ER 2.04)
+    pg.mouse.move(5, 5)
+    pg.locator("#er-chart").hover(position={"x": 2, "y": 2})
+    assert not tip.is_visible()

@@ -1,0 +1,50 @@
+"""`errorscope report`, `errorscope plots` and `errorscope demo` end to end."""
+
+import pytest
+
+pytest.importorskip("jinja2", reason="reports need the 'report' extra (jinja2)")
+pytest.importorskip("matplotlib", reason="figures need the 'plot' extra (matplotlib)")
+
+from errorscope.cli.main import main  # noqa: E402
+from errorscope.resources import resource_path  # noqa: E402
+
+
+@pytest.mark.slow
+def test_demo_writes_report_figures_and_tables(demo_dir):
+    html = (demo_dir / "report.html").read_text(encoding="utf-8")
+    for m in ("DINO", "ResNet50", "SimCLR", "ViT"):
+        assert m in html
+    assert html.count("data:image/png;base64,") >= 7  # scatter, error ratios, 4 metaclass panels, taxonomy
+    figs = {p.stem for p in (demo_dir / "figures").glob("*.png")}
+    assert {"highlevel_scatter_plot", "spearman_val_correlation_heatmap", "augment_effect", "model_error_ratios",
+            "model_metaclasses_ViT", "error_categories_relative", "factor_distribution_comparison"} <= figs
+    assert len(figs) == 17
+    import pandas as pd
+
+    table = pd.read_csv(demo_dir / "tables" / "accuracies_per_factor.csv", index_col="model")
+    assert table.loc["ViT", "average"] == pytest.approx(0.767599, abs=1e-6)
+
+
+def test_report_command(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    files = [str(resource_path(f"imagenetx/model_predictions/base/{m}.csv")) for m in ("ViT", "SimCLR")]
+    assert main(["report", *files, "--out", str(out), "--no-figures", "--title", "two models"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "<title>two models</title>" in html and "SimCLR" in html
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_report_command_bad_input(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r.html")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_plots_command_subset_with_user_models(tmp_path, capsys):
+    f = str(resource_path("imagenetx/model_predictions/base/ViT.csv"))
+    assert main(["plots", "--out", str(tmp_path), "--predictions", f, "--only", "model_metaclasses",
+                 "highlevel_scatter_plot", "--format", "png", "svg", "--dpi", "40"]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["highlevel_scatter_plot.png", "highlevel_scatter_plot.svg", "model_metaclasses_ViT.png",
+                     "model_metaclasses_ViT.svg"]
+    assert main(["plots", "--out", str(tmp_path), "--list"]) == 0
+    assert "spearman_val_correlation_heatmap" in capsys.readouterr().out
