@@ -59,7 +59,6 @@ def save_figure(fig, path: str | Path, *, formats: Sequence[str] = ("png",), dpi
         target = path.with_suffix(f".{fmt}")
         with atomic_path(target) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
-        _readable(target)
         out.append(target)
     return out
 
@@ -73,11 +72,3 @@ def require_columns(frame, columns: Sequence[str], *, name: str) -> None:
             f"(got {list(frame.columns)}). Build it with the matching function of errorscope.plots.data."
         )
 
-
-def _readable(path: Path) -> None:
-    """Give an atomically written file (mkstemp creates 0600) the usual permissions under the umask."""
-    import os
-
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)

@@ -198,14 +198,5 @@ def write_report(context: ReportContext, path: str | Path) -> Path:
     html = build_report(context)
     with atomic_open(path, "w", encoding="utf-8") as fh:
         fh.write(html)
-    _readable(path)
     return path
 
-
-def _readable(path: Path) -> None:
-    """Give an atomically written file (mkstemp creates 0600) the usual permissions under the umask."""
-    import os
-
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
