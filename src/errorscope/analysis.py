@@ -60,6 +60,8 @@ def tidy_factor_frame(counts: FactorCounts, *, confidence: float = 0.95) -> pd.D
         "ci_low": lo.ravel(),
         "ci_high": hi.ravel(),
         "average": np.repeat(avg.ravel(), f),
+        "average_correct": np.repeat(avg_c.ravel(), f).astype(np.int64),
+        "average_total": np.repeat(avg_t.ravel(), f).astype(np.int64),
         "error_ratio": er.ravel(),
         "er_low": er_lo.ravel(),
         "er_high": er_hi.ravel(),

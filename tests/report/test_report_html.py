@@ -102,7 +102,7 @@ def test_context_validation(context):
 
 def test_report_works_without_analysis_fallback_columns(population):
     """A context built from hand-made tables (any producer) renders."""
-    f = T.factor_frame(population.select(["SimCLR"]), error_types=("class",))
+    f = T.report_tables(population.select(["SimCLR"]), error_types=("class",))[1]
     ctx = ReportContext(summary=pd.DataFrame({"model": ["SimCLR"], "top1": [0.68142]}), factors=f,
                         mistakes=T.top_mistakes(population.select(["SimCLR"]), k=3))
     html = build_report(ctx)

@@ -1,4 +1,4 @@
-"""The report's fallback tables against the published ImageNet-X tables and slow reference loops."""
+"""The report's tables (from analyze()) against the published ImageNet-X tables and slow reference loops."""
 
 import collections
 
@@ -14,8 +14,13 @@ from errorscope.report import tables as T
 
 
 @pytest.fixture(scope="module")
-def factors(population):
-    return T.factor_frame(population, error_types=("class", "real_class", "metaclass"))
+def tables(population):
+    return T.report_tables(population)
+
+
+@pytest.fixture(scope="module")
+def factors(tables):
+    return tables[1]
 
 
 @pytest.mark.parametrize("error_type", ["class", "real_class", "metaclass"])
@@ -31,8 +36,8 @@ def test_factor_tables_equal_published(factors, error_type):
                                rtol=0, atol=1e-12)
 
 
-def test_summary_matches_spec_top1(population):
-    s = T.summary_table(population).set_index("model")
+def test_summary_matches_spec_top1(tables, population):
+    s = tables[0].set_index("model")
     assert s.loc["ViT", "top1"] == pytest.approx(0.78006) and s.loc["SimCLR", "top1"] == pytest.approx(0.68142)
     assert s["top5"].isna().all() and s["mla"].isna().all()
     # ReaL: slow loop over the non-empty label sets
@@ -45,7 +50,9 @@ def test_summary_matches_spec_top1(population):
 
 
 def test_wilson_interval_matches_scipy():
-    lo, hi = T.wilson_interval([3, 40, 0], [10, 47, 5])
+    from errorscope.metrics import wilson_interval
+
+    lo, hi = wilson_interval([3, 40, 0], [10, 47, 5])
     for k, n, a, b in zip([3, 40, 0], [10, 47, 5], lo, hi):
         ci = stats.binomtest(k, n).proportion_ci(method="wilson")
         assert (a, b) == pytest.approx((ci.low, ci.high))
@@ -89,7 +96,7 @@ def test_accuracy_comparison_against_eth_population(population):
     from errorscope.plots import eth_stats
 
     eth = eth_stats("imagenet", ("all",))["all"]
-    comp = T.accuracy_comparison(T.summary_table(population), eth).set_index("model")
+    comp = T.accuracy_comparison(T.report_tables(population)[0], eth).set_index("model")
     ref = eth["top1_val_acc"].to_numpy() / 100
     assert comp.loc["ViT", "population"] == "ETH error-analysis models (962)"
     assert comp.loc["ViT", "percentile"] == pytest.approx(100 * sum(r < 0.78006 for r in ref) / 962)

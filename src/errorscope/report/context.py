@@ -93,8 +93,8 @@ class ReportContext:
                         n_examples: int = 6, dpi: int = 90) -> "ReportContext":
         """Compute every table of the report for a population of models on the ImageNet validation set.
 
-        Uses ``errorscope.analysis.analyze`` when that module is installed, else the fallback of
-        :mod:`errorscope.report.tables`. ``taxonomy`` (ETH stats rows per model) is shown as given.
+        Numbers come from :func:`errorscope.analysis.analyze` (via :func:`errorscope.report.tables.report_tables`).
+        ``taxonomy`` (ETH stats rows per model) is shown as given.
         ``images_dir`` (an ImageNet val folder, flat or one folder per wnid) adds thumbnails of mistakes per
         factor; with ``taxonomy_images`` (``model, file_name, category, true_name, predicted_name``) also per
         error category.
@@ -109,20 +109,7 @@ class ReportContext:
             "real_class factor rows count an image with an empty ReaL list as wrong (the ImageNet-X convention); "
             "the headline ReaL accuracy excludes those images (the ReaL protocol).",
         ]
-        try:
-            from ..analysis import analyze  # type: ignore[import-not-found]
-        except ImportError:
-            analyze = None
-        if analyze is not None:
-            result = analyze(pop)
-            summary, factors = result.summary.reset_index(), result.factors
-            if "model" not in summary.columns:
-                summary = summary.rename(columns={summary.columns[0]: "model"})
-            notes.append("Numbers computed by errorscope.analysis.analyze.")
-        else:
-            summary = T.summary_table(pop)
-            factors = T.factor_frame(pop, error_types=("class", "real_class", "metaclass"))
-            notes.append("Numbers computed by errorscope.report.tables (analysis module not installed).")
+        summary, factors = T.report_tables(pop)
         mistakes = T.top_mistakes(pop)
         comp = None
         fig_uris: dict[str, str] = {}
@@ -166,7 +153,8 @@ def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int) 
     from .tables import wide_factor_table, wide_metaclass_table
 
     plt = pyplot()
-    overall = factors[(factors["metaclass"] == "all") & (factors["error_type"] == "class") & (factors["factor"] != "average")]
+    overall = factors[(factors["metaclass"] == "all") & (factors["error_type"] == "class") & (factors["factor"] != "average")
+                      & (factors["which"] == "top")]
     eth = None
     if taxonomy is not None:
         eth = {g: d for g, d in taxonomy.groupby("group")} if "group" in taxonomy.columns else None

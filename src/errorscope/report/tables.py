@@ -1,10 +1,8 @@
-"""Plain tables the report shows, computed from a :class:`~errorscope.predictions.Population`.
+"""Plain tables the report shows, derived from :func:`errorscope.analysis.analyze` and the published populations.
 
-The report renders tables only. :meth:`ReportContext.from_population` takes them from ``errorscope.analysis``
-when that module is installed; this module is the small, self-contained fallback (and the reference the tests
-check against the published ImageNet-X tables). Conventions follow spec B: annotations ``val``/``top``,
-prototype-filtered; ``real_class`` counts an image with an empty ReaL list as wrong (ImageNet-X convention),
-while the headline ReaL accuracy uses the standard protocol (images without ReaL labels excluded).
+Conventions: annotations ``val``/``top``, prototype-filtered; ``real_class`` counts an image with an empty ReaL
+list as wrong (ImageNet-X convention), while the headline ReaL accuracy uses the standard protocol (images
+without ReaL labels excluded).
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import pandas as pd
 from ..constants import FACTORS, METACLASSES
 from ..exceptions import InvalidInputError
 
-__all__ = ["FACTOR_COLUMNS", "wilson_interval", "summary_table", "factor_frame", "top_mistakes",
+__all__ = ["FACTOR_COLUMNS", "report_tables", "top_mistakes",
            "wide_factor_table", "wide_metaclass_table", "population_comparison", "accuracy_comparison"]
 
 #: Columns of the tidy factor frame (the layout of ``errorscope.analysis.Analysis.factors``).
@@ -23,91 +21,35 @@ FACTOR_COLUMNS = ["model", "error_type", "which", "metaclass", "factor", "correc
                   "ci_low", "ci_high", "error_ratio", "er_low", "er_high"]
 
 
-def wilson_interval(correct, total, *, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion (95% by default); NaN where ``total`` is 0."""
-    k = np.asarray(correct, dtype=float)
-    n = np.asarray(total, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z ** 2 / n
-        centre = (p + z ** 2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / denom
-    return centre - half, centre + half
+def report_tables(pop, *, which: str = "top", error_types=("class", "real_class", "metaclass")
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The report's summary and tidy factor frame, computed by :func:`errorscope.analysis.analyze`.
 
-
-def _real_hits(top1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from ..annotations import real_label_sets
-
-    labels, sizes = real_label_sets()
-    hit = (labels == top1[:, None]).any(axis=1) & (top1 >= 0)
-    return hit, sizes > 0
-
-
-def summary_table(pop) -> pd.DataFrame:
-    """Headline accuracies per model: ``model, n_images, n_covered, top1, top5, real, mla``.
-
-    top1 is over all images of the index (missing predictions count as wrong), top5 is NaN without top-k
-    predictions, real follows the ReaL protocol (images with at least one ReaL label), mla is NaN here (the
-    multi-label set of Shankar et al. is not part of this fallback).
+    Returns ``summary`` (one row per model, column ``model`` first) and ``factors``: the rows of
+    ``Analysis.factors`` for the annotation file ``which``, plus one ``factor == "average"`` row per (model,
+    error type, metaclass) holding the group's overall accuracy with its Wilson interval (the layout the report
+    and its figures read).
     """
+    from ..analysis import analyze
+    from ..metrics.intervals import wilson_interval
+
     if pop.index.name != "imagenet-val":
         raise InvalidInputError(f"The report needs predictions on the ImageNet validation index, got {pop.index.name!r}.")
-    rows = []
-    for i, m in enumerate(pop.models):
-        top1 = pop.top1[i]
-        hit, has_real = _real_hits(top1)
-        rows.append((m, len(top1), int((top1 >= 0).sum()), float((top1 == pop.index.labels).mean()), np.nan,
-                     float(hit[has_real].mean()), np.nan))
-    return pd.DataFrame(rows, columns=["model", "n_images", "n_covered", "top1", "top5", "real", "mla"])
-
-
-def factor_frame(pop, *, which: str = "top", error_types=("class", "real_class")) -> pd.DataFrame:
-    """Tidy per-factor accuracies with Wilson intervals and error ratios, overall and per metaclass.
-
-    Rows: model × error type × metaclass (``all`` first, then the 17 metaclasses) × factor (the 16 factors and
-    ``average``). error_ratio = (1 − acc_f) / (1 − average) of the same model and metaclass; its interval
-    maps the Wilson interval of acc_f through the same formula (the average treated as fixed).
-    """
-    from ..annotations import load_factor_annotations
-    from ..index import class_info
-
-    ann = load_factor_annotations(which, "val")
-    mc17 = class_info().metaclass17
-    frames = []
-    for i, m in enumerate(pop.models):
-        pred = pop.top1[i][ann.positions]
-        covered = pred >= 0
-        for et in error_types:
-            if et == "class":
-                ok = pred == ann.labels
-            elif et == "real_class":
-                ok = _real_hits(pop.top1[i])[0][ann.positions]
-            elif et == "metaclass":
-                ok = covered & (mc17[np.clip(pred, 0, None)] == ann.metaclass)
-            else:
-                raise InvalidInputError(f"Unknown error type {et!r}; expected class, real_class or metaclass.")
-            for mi, meta in enumerate(["all"] + list(METACLASSES)):
-                rows = covered if meta == "all" else covered & (ann.metaclass == mi - 1)
-                f = ann.factors[rows]
-                e = ok[rows]
-                total = np.append(f.sum(axis=0), rows.sum())
-                correct = np.append((f & e[:, None]).sum(axis=0), e.sum())
-                frames.append(pd.DataFrame({"model": m, "error_type": et, "which": which, "metaclass": meta,
-                                            "factor": list(FACTORS) + ["average"], "correct": correct,
-                                            "total": total}))
-    out = pd.concat(frames, ignore_index=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["accuracy"] = out["correct"] / out["total"].where(out["total"] > 0)
-    out["ci_low"], out["ci_high"] = wilson_interval(out["correct"], out["total"])
-    avg = out[out["factor"] == "average"].set_index(["model", "error_type", "metaclass"])["accuracy"]
-    base = 1.0 - avg.reindex(pd.MultiIndex.from_frame(out[["model", "error_type", "metaclass"]])).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["error_ratio"] = (1.0 - out["accuracy"]) / base
-        out["er_low"] = (1.0 - out["ci_high"]) / base
-        out["er_high"] = (1.0 - out["ci_low"]) / base
-    is_avg = out["factor"] == "average"
-    out.loc[is_avg, ["error_ratio", "er_low", "er_high"]] = np.nan
-    return out[FACTOR_COLUMNS]
+    result = analyze(pop, which=(which,), error_types=tuple(error_types))
+    summary = result.summary.reset_index()
+    summary.insert(1, "n_images", len(pop.index))
+    if "mla" not in summary.columns:
+        summary["mla"] = np.nan
+    f = result.factors
+    keys = ["model", "error_type", "which", "metaclass"]
+    avg = f.drop_duplicates(keys)[keys + ["average_correct", "average_total", "average"]].rename(
+        columns={"average_correct": "correct", "average_total": "total", "average": "accuracy"})
+    avg["factor"] = "average"
+    avg["ci_low"], avg["ci_high"] = wilson_interval(avg["correct"], avg["total"])
+    for col in ("error_ratio", "er_low", "er_high"):
+        avg[col] = np.nan
+    factors = pd.concat([f[FACTOR_COLUMNS], avg[FACTOR_COLUMNS]], ignore_index=True)
+    return summary, factors
 
 
 def top_mistakes(pop, *, k: int = 20) -> pd.DataFrame:

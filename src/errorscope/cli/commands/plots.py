@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         from ...report import tables as T
 
         pop = read_population(args.predictions, progress=True)
-        factors = T.factor_frame(pop, which=args.which, error_types=(args.error_type,))
+        _, factors = T.report_tables(pop, which=args.which, error_types=(args.error_type,))
         kwargs.update(user_table=T.wide_factor_table(factors, error_type=args.error_type, which=args.which),
                       user_metaclass_table=T.wide_metaclass_table(factors, error_type=args.error_type, which=args.which),
                       user_factors=factors[(factors["metaclass"] == "all") & (factors["factor"] != "average")])
