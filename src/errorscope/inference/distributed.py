@@ -10,6 +10,7 @@ fails too, the driver records the failure in ``OUT/<stem>.json``.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ from .._optional import require
 from ..exceptions import InvalidInputError
 from .images import ImageSet
 from .models import ModelSpec, output_stem
-from .runner import ModelRun, PredictOptions, _read_json, _write_json, failure_record, run_model
+from .runner import ModelRun, PredictOptions, _file_mode, _read_json, _write_json, failure_record, run_model
 
 __all__ = ["predict_ray"]
 
@@ -106,6 +107,7 @@ def predict_ray(specs: Sequence[ModelSpec], images: ImageSet, out: str | Path, o
                     for fname, data in sorted(result["files"].items(), key=lambda kv: kv[0].endswith(".json")):
                         with atomic_path(out / fname) as tmp:
                             tmp.write_bytes(data)
+                            os.chmod(tmp, _file_mode())
                 meta = result["metadata"]
                 if mode == "return":
                     meta = {**meta, "ray": {"address": address, "mode": mode}}

@@ -11,6 +11,7 @@ and the sweep goes on.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import time
@@ -186,16 +187,25 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
+def _file_mode() -> int:
+    """Mode of a new regular file under the current umask (temporary files are created 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_json(path: Path, data: dict) -> None:
     with atomic_open(path, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=2, default=str)
         fh.write("\n")
+        os.chmod(fh.name, _file_mode())
 
 
 def _save_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
+        os.chmod(tmp, _file_mode())
 
 
 def _accuracy(pred: np.ndarray, labels: np.ndarray) -> float | None:
