@@ -303,3 +303,35 @@ def test_cli_sweep_with_models_from(tmp_path, val_flat, capsys):
     assert code == 0 and "SKIPPED timm:test_vit" in capsys.readouterr().out
     assert main(["predict", "--images", str(val_flat), "--out", str(tmp_path)]) == 1
     assert "No model given" in capsys.readouterr().err
+
+
+def test_registered_source_runs_and_expands_wildcards(tmp_path, val_flat, small_prep, monkeypatch):
+    from errorscope.inference import models as m
+
+    class TinySource(m.ModelSource):
+        prefix = "tiny"
+
+        def list(self, pattern, *, pretrained):
+            import fnmatch
+
+            return fnmatch.filter(["net0", "net1", "other"], pattern)
+
+        def create(self, spec):
+            return TinyNet(seed=int(spec.arch[-1])), small_prep
+
+    monkeypatch.setitem(m.SOURCES, "tiny", TinySource())
+    with pytest.raises(Exception, match="already registered"):
+        m.register_source(TinySource())
+    runs = predict(["tiny:net*"], val_flat, tmp_path, **FAST)
+    assert [r.name for r in runs] == ["tiny:net0", "tiny:net1"] and {r.status for r in runs} == {"ok"}
+    ref = reference_scores(TinyNet(seed=1), small_prep.transform(), val_flat, image_set(val_flat).files)
+    np.testing.assert_array_equal(load(tmp_path, "tiny__net1")["top5"], top5_and_probs(ref)[0])
+    assert runs[1].metadata["top5_val_acc"] == pytest.approx(
+        100 * float((top5_and_probs(ref)[0] == image_set(val_flat).labels[:, None]).any(1).mean()))
+
+
+def test_bad_device_is_a_usage_error(tmp_path, val_flat, tiny_net):
+    from errorscope.exceptions import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="device"):
+        predict({"tiny": tiny_net}, val_flat, tmp_path, device="tpu:7", **FAST)

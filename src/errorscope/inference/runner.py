@@ -215,6 +215,25 @@ def _accuracy(pred: np.ndarray, labels: np.ndarray) -> float | None:
     return round(float((pred[known] == labels[known]).mean() * 100), 4)
 
 
+def _topk_accuracy(topk: np.ndarray, labels: np.ndarray) -> float | None:
+    known = labels >= 0
+    if not known.any():
+        return None
+    return round(float((topk[known] == labels[known, None]).any(axis=1).mean() * 100), 4)
+
+
+def _check_device(device: str) -> None:
+    if device == "auto":
+        return
+    torch = require("torch", extra="torch")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise InvalidInputError(f"Expected `device` to be 'auto', 'cpu', 'cuda' or 'cuda:N', but got {device!r}.") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidInputError(f"Device {device!r} was requested but CUDA is not available here; use --device cpu.")
+
+
 def run_model(spec: ModelSpec, images: ImageSet, out: str | Path, opts: PredictOptions = PredictOptions(), *,
               raise_errors: bool = False) -> ModelRun:
     """Run one model over ``images`` into ``out``; see the module docstring for files and resume rules.
@@ -332,7 +351,7 @@ def _run(spec: ModelSpec, images: ImageSet, out: Path, stem: str, opts: PredictO
         "n_images": n, "topk": opts.topk, "keep_logits": opts.keep_logits,
         "keys": sorted(result),
         "top1_val_acc": _accuracy(result["top1"], labels),
-        "top5_val_acc": _accuracy(np.where((result["top5"] == labels[:, None]).any(1), labels, -2), labels),
+        "top5_val_acc": _topk_accuracy(result["top5"], labels),
         "wall_time_s": round(time.perf_counter() - t_start, 3),
         "inference_time_s": round(infer_seconds, 3),
         "images_per_s": round(n / infer_seconds, 2) if infer_seconds > 0 else None,
@@ -425,6 +444,8 @@ def predict(models: Any, images: str | Path | ImageSet, out: str | Path, *, pret
     ['ok']
     """
     opts = replace(options or PredictOptions(), **option_overrides)
+    if ray is None or ray is False:
+        _check_device(opts.device)  # on Ray the workers' devices count
     specs = model_specs(models, pretrained=pretrained, checkpoint=checkpoint, preprocessing=preprocessing)
     iset = images if isinstance(images, ImageSet) else image_set(images, layout=layout)
     out = Path(out)
