@@ -95,16 +95,25 @@ def test_timm_and_torchvision_random_weights_match_plain_loop(tmp_path, val_flat
     assert meta["top1_val_acc"] == pytest.approx(100 * float((load(tmp_path, "timm__test_resnet")["top1"] == labels).mean()))
 
 
-def test_npz_agrees_with_core_reader_when_available(tmp_path, val_flat, tiny_net, small_prep):
-    """After the NPZ reader lands, read_predictions and load_prediction_file must agree."""
-    from errorscope.readers import READERS, read_predictions
+def test_output_folder_reads_back_as_a_population(tmp_path, val_flat, tiny_net, small_prep):
+    """`read_population(OUT)` takes the .npz files (skipping the .json records and the hidden .partial folder);
+    the aligned arrays equal the raw arrays of the archive, placed by file name here with a plain loop."""
+    from errorscope.readers import read_population
 
-    if ".npz" not in READERS:
-        pytest.skip("the core NPZ reader is not on this branch (added in parallel); load_prediction_file is tested")
     predict({"tiny": tiny_net}, val_flat, tmp_path, preprocessing=small_prep, **FAST)
-    a, b = read_predictions(tmp_path / "tiny.npz"), load_prediction_file(tmp_path / "tiny.npz")
-    np.testing.assert_array_equal(a.top1, b.top1)
-    np.testing.assert_allclose(a.prob, b.prob)
+    assert (tmp_path / "tiny.json").is_file()
+    pop = read_population(tmp_path)
+    assert pop.models == ["tiny"]
+    raw = np.load(tmp_path / "tiny.npz")
+    idx = val_index()
+    for name, top1, top5, probs in zip(raw["file_names"], raw["top1"], raw["top5"], raw["probs"]):
+        pos = int(str(name)[-13:-5]) - 1
+        assert idx.file_names[pos] == str(name)
+        assert pop.top1[0, pos] == top1 and (pop.topk[0, pos] == top5).all()
+        assert pop.prob[0, pos] == pytest.approx(probs[0])
+    assert (pop.top1[0] >= 0).sum() == len(raw["top1"])
+    b = load_prediction_file(tmp_path / "tiny.npz")
+    np.testing.assert_array_equal(pop.top1[0], b.top1)
 
 
 def test_user_module_keep_logits(tmp_path, val_imagefolder, tiny_net, small_prep):

@@ -81,21 +81,13 @@ def load_prediction_file(path: str | Path, *, model: str | None = None, index: I
         bad = names[int(np.argmax(pos < 0))]
         raise IngestError(path, f"file name {bad!r} is not in the {index.name} index.", column="file_names",
                           row=int(np.argmax(pos < 0)) + 1)
-    n = len(index)
-    if subset:
-        if "top1_subset" not in arrays:
-            raise IngestError(path, "no `top1_subset` array (only ImageNet-A/-R runs have one).")
-        top1_src, prob_src, topk_src = arrays["top1_subset"], None, None
-    else:
-        top1_src, prob_src, topk_src = arrays["top1"], arrays["probs"][:, 0], arrays["top5"]
-    top1 = np.full(n, -1, np.int16)
-    top1[pos] = top1_src
-    prob = None
-    topk = None
-    if prob_src is not None:
-        prob = np.full(n, np.nan, np.float32)
-        prob[pos] = prob_src
-        topk = np.full((n, topk_src.shape[1]), -1, np.int16)
-        topk[pos] = topk_src
     name = model or meta.get("model") or path.stem
-    return Predictions.from_arrays(name, top1, prob, topk, index=index, source=str(path))
+    if not subset:
+        from ..readers import read_predictions
+
+        return read_predictions(path, model=name, index=index)
+    if "top1_subset" not in arrays:
+        raise IngestError(path, "no `top1_subset` array (only ImageNet-A/-R runs have one).")
+    top1 = np.full(len(index), -1, np.int16)
+    top1[pos] = arrays["top1_subset"]
+    return Predictions.from_arrays(name, top1, index=index, source=str(path))

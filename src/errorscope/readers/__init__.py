@@ -124,6 +124,9 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
             files.append(p)
             continue
         entries = sorted(f for f in p.iterdir() if f.name not in SKIPPED and not f.name.startswith("."))
+        # `errorscope predict` writes a JSON metadata record next to each prediction file: not a model itself.
+        stems = {f.stem for f in entries if f.suffix.lower() in READERS}
+        entries = [f for f in entries if not (f.suffix.lower() == ".json" and f.stem in stems)]
         subdirs = [f.name for f in entries if f.is_dir()]
         unknown = [f.name for f in entries if f.is_file() and f.suffix.lower() not in READERS]
         if subdirs or unknown:

@@ -1,6 +1,7 @@
 """NumPy prediction files.
 
-* ``.npz`` archives with ``top1`` (n,), optionally ``top5``/``topk`` (n, k) and ``prob``/``probs`` (n,), and
+* ``.npz`` archives with ``top1`` (n,), optionally ``top5``/``topk`` (n, k) and ``prob``/``probs`` (n,) (or
+  ``probs`` (n, k), the probabilities of the top-k classes, as ``errorscope predict`` writes them), and
   optionally ``file_names`` (n,) naming each row (any order, any subset) and ``model`` (a string). Without
   ``file_names`` the rows are the canonical validation order. An archive may instead hold ``logits``,
   ``probs`` or ``scores`` of shape (50000, 1000).
@@ -45,6 +46,9 @@ def read_npz(path: Path, model: str | None, index: ImageIndex) -> Predictions:
         keys = set(archive.files)
         arrays = {k: _member(path, archive, k) for k in keys}
     name = model or _model_name(path, arrays) or path.stem
+    if "top1" in arrays and "probs" in arrays and arrays["probs"].ndim == 2 and arrays["probs"].shape[1] != N_CLASSES:
+        # probabilities of the top-k classes (as `errorscope predict` writes them): keep the top-1's
+        arrays["probs"] = arrays["probs"][:, 0]
     score_key = next((k for k in SCORE_KEYS if k in arrays and arrays[k].ndim == 2), None)
     if "top1" not in arrays and score_key is None:
         raise IngestError(path, f"expected an array 'top1' (or 'logits'/'probs' of shape ({len(index)}, "
