@@ -21,6 +21,7 @@ values are clipped to [1e-4, 1 - 1e-4] before the transform.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ from scipy import stats
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["accuracy_regression", "holm"]
+__all__ = ["accuracy_regression", "holm", "compare_model", "Comparison", "ETH_SHARES_TABLE"]
 
 _EPS = 1e-4
 
@@ -143,3 +144,101 @@ def accuracy_regression(reference: pd.DataFrame, target: pd.Series | dict, *, co
     out["n_reference"] = out["n_reference"].astype(np.int64)
     return out[["observed", "expected", "pi_low", "pi_high", "residual", "t", "p_value", "p_holm",
                 "significant", "direction", "slope", "intercept", "n_reference"]]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of :func:`compare_model`.
+
+    Attributes
+    ----------
+    model, population : what was compared.
+    origin : ``"store"`` (a stored model) or ``"published"`` (a published model, left out of the fit).
+    overall : the model's overall accuracy (the regression's x).
+    n_reference : number of reference models.
+    table : :func:`accuracy_regression` output.
+    """
+
+    model: str
+    population: str
+    origin: str
+    overall: float
+    n_reference: int
+    table: pd.DataFrame
+
+    @property
+    def header(self) -> str:
+        what = "factor accuracies" if self.population == "imagenetx" else "error-category shares"
+        lic = " ImageNet-X tables and annotations: CC BY-NC 4.0." if self.population == "imagenetx" else ""
+        sig = self.table[self.table["significant"]]
+        flagged = ", ".join(f"{f} ({d})" for f, d in zip(sig.index, sig["direction"])) or "none"
+        return (f"{self.model} ({self.origin}), overall accuracy {self.overall:.4f}: {what} against "
+                f"{self.n_reference} {self.population} models of the same accuracy. Significant (p < 0.05): "
+                f"{flagged}.{lic}")
+
+
+def _has_table(store, name: str) -> bool:
+    rows = store.connection.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                    [name]).fetchone()
+    return bool(rows[0])
+
+
+#: Derived table a taxonomy metric suite writes to enable ``compare --population eth`` for stored models:
+#: columns model, subset, top1 and ``share_<category>`` for the seven ETH categories.
+ETH_SHARES_TABLE = "error_categories"
+
+
+def compare_model(model: str, *, population: str = "imagenetx", store=None, which: str = "top",
+                  error_type: str = "class", groups: Sequence[str] | None = None, subset: str = "all",
+                  scale: str = "logit", level: float = 0.95) -> Comparison:
+    """Compare ``model`` (stored, or published) with a published population at equal overall accuracy.
+
+    A stored model is looked up first; otherwise ``model`` must be a published model of the population,
+    which is then left out of the fit. The model's own name is always excluded from the reference.
+    """
+    from ..constants import FACTORS
+    from .metrics import published_layout
+    from .reference import ETH_CATEGORIES, eth_wide, imagenetx_wide
+
+    if population == "imagenetx":
+        ref_store = store if store is not None and _has_table(store, "reference_imagenetx") else None
+        reference = imagenetx_wide(which=which, error_type=error_type, groups=groups, store=ref_store)
+        columns, x, labels = FACTORS, "average", ("better", "worse")
+        if store is not None and model in store and {"factors", "summary"} <= set(store.derived_tables()):
+            target = published_layout(store.derived("factors", [model]), store.derived("summary", [model]),
+                                      which=which, error_type=error_type).loc[model]
+            origin = "store"
+        else:
+            target, origin = _published_row(reference, model, population, store)
+    elif population == "eth":
+        ref_store = store if store is not None and _has_table(store, "reference_eth") else None
+        reference = eth_wide(subset=subset, store=ref_store)
+        columns, x, labels = [f"share_{c[4:]}" for c in ETH_CATEGORIES], "top1", ("higher", "lower")
+        if store is not None and model in store and ETH_SHARES_TABLE in store.derived_tables():
+            rows = store.derived(ETH_SHARES_TABLE, [model])
+            rows = rows[rows["subset"] == subset]
+            if rows.empty:
+                raise InvalidInputError(f"Stored model {model!r} has no {ETH_SHARES_TABLE} row for subset {subset!r}.")
+            target, origin = rows.iloc[0], "store"
+        else:
+            target, origin = _published_row(reference, model, population, store)
+    else:
+        raise InvalidInputError(f"Expected `population` 'imagenetx' or 'eth', but got {population!r}.")
+    table = accuracy_regression(reference, target, columns=columns, x=x, scale=scale, level=level,
+                                exclude=model, direction_labels=labels)
+    return Comparison(model, population, origin, float(target[x]), int(table["n_reference"].max()), table)
+
+
+def _published_row(reference: pd.DataFrame, model: str, population: str, store):
+    hit = reference[reference["model"] == model]
+    if hit.empty:
+        import difflib
+
+        close = difflib.get_close_matches(model, reference["model"].astype(str).unique().tolist(), n=3)
+        where = f"in {store.path} or " if store is not None else ""
+        hint = f" Close published names: {', '.join(close)}." if close else ""
+        extra = (" A stored model needs a taxonomy metric suite that writes the derived table "
+                 f"'{ETH_SHARES_TABLE}'." if population == "eth" and store is not None and model in store else "")
+        raise InvalidInputError(f"No model {model!r} {where}in the {population} population.{hint}{extra} "
+                                "Add it with `errorscope store add FILE --store STORE`.")
+    return hit.iloc[0], "published"
