@@ -86,15 +86,14 @@ def factor_correct(top1: np.ndarray, *, which: str = "top", error_type: str = "c
 
 
 def _worst_k(correct: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    onehot = np.zeros((len(labels), N_CLASSES), dtype=np.float32)
-    onehot[np.arange(len(labels)), labels] = 1.0
-    hits = correct.astype(np.float32) @ onehot  # (M, 1000) exact integer counts
-    sizes = onehot.sum(0)
-    present = np.flatnonzero(sizes > 0)
-    hits, sizes = hits[:, present].astype(np.float64), sizes[present].astype(np.float64)
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])  # one run per present class
+    sizes = np.diff(np.r_[starts, len(labels)]).astype(np.float64)
+    hits = np.add.reduceat(correct[:, order].astype(np.int32), starts, axis=1).astype(np.float64)  # (M, classes)
     means = hits / sizes
-    order = np.argsort(means, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(hits, order, 1).sum(1) / sizes[order].sum(1)
+    worst = np.argsort(means, axis=1, kind="stable")[:, :k]  # ties: lower class id first
+    return np.take_along_axis(hits, worst, 1).sum(1) / sizes[worst].sum(1)
 
 
 def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] = WHICH_FACTORS,
@@ -119,19 +118,28 @@ def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] =
     n_cov = (population.top1 >= 0).sum(axis=1)
     factor_frames, summary_frames = [], []
     names = FACTORS + ["average"]
-    for which in whiches:
+    from ..annotations import load_factor_annotations
+
+    for start in range(0, len(models), CHUNK):
+        sl = slice(start, start + CHUNK)
+        m = len(models[sl])
         for error_type in error_types:
-            for start in range(0, len(models), CHUNK):
-                sl = slice(start, start + CHUNK)
-                correct, ann = factor_correct(population.top1[sl], which=which, error_type=error_type)
+            # top and multi annotate the same images in the same order, so correctness, average and the
+            # worst classes are shared; only the factor matrix differs (checked, else recomputed)
+            shared = None
+            for which in whiches:
+                ann = load_factor_annotations(which, "val", True)
+                if shared is None or not np.array_equal(shared[1].positions, ann.positions):
+                    correct, _ = factor_correct(population.top1[sl], which=which, error_type=error_type)
+                    shared = (correct, ann, correct.mean(axis=1), _worst_k(correct, ann.labels, worst_k),
+                              correct.astype(np.float32))
+                correct, _, avg, worst_classes, correct32 = shared
                 fac = ann.factors.astype(np.float32)
-                hits = (correct.astype(np.float32) @ fac).astype(np.float64)  # (m, 16), exact counts
+                hits = (correct32 @ fac).astype(np.float64)  # (m, 16), exact counts
                 totals = fac.sum(0).astype(np.float64)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     acc = hits / totals
-                avg = correct.mean(axis=1)
                 worst = np.where(np.isnan(acc).all(1), np.nan, np.nanmin(np.where(np.isnan(acc), np.inf, acc), 1))
-                m = len(avg)
                 all_hits = np.column_stack([hits, correct.sum(1)])
                 all_tot = np.tile(np.append(totals, correct.shape[1]), (m, 1))
                 all_acc = np.column_stack([acc, avg])
@@ -146,7 +154,7 @@ def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] =
                 summary_frames.append(pd.DataFrame({
                     "model": models[sl], "which": which, "error_type": error_type,
                     "average": avg, "worst_factor": worst,
-                    f"worst_{worst_k}_classes": _worst_k(correct, ann.labels, worst_k),
+                    f"worst_{worst_k}_classes": worst_classes,
                     "top1": top1_all[sl], "n_covered": n_cov[sl].astype(np.int64),
                 }))
     factors = pd.concat(factor_frames, ignore_index=True)
