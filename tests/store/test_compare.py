@@ -107,3 +107,34 @@ def test_errors():
         accuracy_regression(ref, {"pose": 0.5}, columns=["pose"])
     with pytest.raises(InvalidInputError, match="scale"):
         accuracy_regression(ref, {"average": 0.5, "pose": 0.5}, columns=["pose"], scale="probit")
+
+
+def test_compare_model_stored_eth_shares_and_imagenetx(tmp_path, base_predictions):
+    """A stored model is compared through its derived tables; a published one is left out."""
+    from errorscope.store import MetricSuite, ResultStore
+    from errorscope.store.compare import ETH_SHARES_TABLE, compare_model
+    from errorscope.store.metrics import imagenetx_factor_metrics
+
+    eth = eth_wide(subset="all")
+    shares = [c for c in eth.columns if c.startswith("share_")]
+    published_row = eth.set_index("model").loc["resnet50"]
+
+    def suite(pop):
+        out = imagenetx_factor_metrics(pop, whiches=["top"], error_types=["class"])
+        out[ETH_SHARES_TABLE] = pd.DataFrame([{"model": m, "subset": "all", "top1": published_row["top1"],
+                                               **{c: published_row[c] for c in shares}} for m in pop.models])
+        return out
+
+    with ResultStore(tmp_path / "c.duckdb", suite=MetricSuite("t", "1", suite)) as store:
+        store.add(base_predictions[3].renamed("my_vit"))
+        got = compare_model("my_vit", population="eth", store=store)
+        assert got.origin == "store" and got.n_reference == 962
+        want = accuracy_regression(eth, published_row, columns=shares, x="top1",
+                                   direction_labels=("higher", "lower"))
+        pd.testing.assert_frame_equal(got.table, want)
+        vit = compare_model("my_vit", population="imagenetx", store=store, groups=["imagenet_testbed"])
+        assert vit.origin == "store" and vit.n_reference == 335
+        assert vit.overall == pytest.approx(0.767599, abs=5e-7)
+        loo = compare_model("ViT", population="imagenetx", store=store, groups=["base", "imagenet_testbed"])
+        assert loo.origin == "published" and loo.n_reference == 338
+        assert "ViT (published)" in loo.header
