@@ -96,3 +96,17 @@ def test_error_ratio_spec_values():
     assert er["pose"] == pytest.approx(0.7407, abs=5e-5)
     assert er["texture"] == pytest.approx(2.0446, abs=5e-5)
     assert er["subcategory"] == pytest.approx(2.0154, abs=5e-5)
+
+
+def test_paper_qualitative_findings_hold_on_published_tables():
+    """ImageNet-X findings, checked on the 209 models of the paper's main figures (see docs/store.md)."""
+    h = highlevel_population(imagenetx_wide(groups=["imagenet_testbed", "modelvshuman", "base"]))
+    # 1. factor accuracy tracks overall accuracy
+    corr = h[FACTORS].corrwith(h["average"])
+    assert corr.min() > 0.8 and (corr > 0.9).sum() == 13  # lowest: style 0.83, multiple_objects, brighter
+    # 2. the same factors are hard for every model: texture, subcategory and occlusion are worst, pose easiest
+    mean_er = error_ratios(h)[FACTORS].mean().sort_values()
+    assert list(mean_er.index[-4:]) == ["person_blocking", "object_blocking", "subcategory", "texture"]
+    assert list(mean_er.index[:3]) == ["pose", "pattern", "brighter"] and (mean_er.iloc[:3] < 1).all()
+    by_type = model_type_error_ratios(h).pivot(index="factor", columns="model_type", values="mean", observed=True)
+    assert (by_type.loc["texture"] > 1.9).all() and (by_type.loc["pose"] < 0.8).all()
