@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -76,21 +77,36 @@ def factor_correct(top1: np.ndarray, *, which: str = "top", error_type: str = "c
         mc = np.append(class_info().metaclass17, np.int8(-1))  # index -1 (missing) -> -1
         correct = mc[pred] == ann.metaclass
     else:
-        sets, _ = real_label_sets()
+        sets, sizes = real_label_sets()
         rs = sets[ann.positions]
-        correct = np.zeros(pred.shape, dtype=bool)
-        for j in range(rs.shape[1]):
-            col = rs[:, j]
-            correct |= (pred == col) & (col >= 0)
+        n_real = sizes[ann.positions]
+        correct = (pred == rs[:, 0]) & (rs[:, 0] >= 0)
+        rows = np.flatnonzero(n_real > 1)  # the images with more than one ReaL label, gathered once
+        if rows.size:
+            sub = pred[:, rows]
+            extra = np.zeros(sub.shape, dtype=bool)
+            for j in range(1, rs.shape[1]):
+                col = rs[rows, j]
+                extra |= (sub == col) & (col >= 0)
+            correct[:, rows] |= extra
     return correct, ann
 
 
-def _worst_k(correct: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    order = np.argsort(labels, kind="stable")
-    sorted_labels = labels[order]
-    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])  # one run per present class
-    sizes = np.diff(np.r_[starts, len(labels)]).astype(np.float64)
-    hits = np.add.reduceat(correct[:, order].astype(np.int32), starts, axis=1).astype(np.float64)  # (M, classes)
+@lru_cache(maxsize=4)
+def _class_onehot(labels_key: bytes):
+    """Sparse (classes present x n) one-hot of the annotated images' classes, and the class sizes."""
+    from scipy import sparse
+
+    labels = np.frombuffer(labels_key, dtype=np.int16)
+    present, inverse = np.unique(labels, return_inverse=True)
+    onehot = sparse.csr_matrix((np.ones(len(labels), dtype=np.float32), (inverse, np.arange(len(labels)))),
+                               shape=(len(present), len(labels)))
+    return onehot, np.bincount(inverse).astype(np.float64)
+
+
+def _worst_k(correct32: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    onehot, sizes = _class_onehot(np.ascontiguousarray(labels, dtype=np.int16).tobytes())
+    hits = np.asarray(onehot @ correct32.T, dtype=np.float64).T  # (M, classes), exact integer counts
     means = hits / sizes
     worst = np.argsort(means, axis=1, kind="stable")[:, :k]  # ties: lower class id first
     return np.take_along_axis(hits, worst, 1).sum(1) / sizes[worst].sum(1)
@@ -131,8 +147,9 @@ def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] =
                 ann = load_factor_annotations(which, "val", True)
                 if shared is None or not np.array_equal(shared[1].positions, ann.positions):
                     correct, _ = factor_correct(population.top1[sl], which=which, error_type=error_type)
-                    shared = (correct, ann, correct.mean(axis=1), _worst_k(correct, ann.labels, worst_k),
-                              correct.astype(np.float32))
+                    correct32 = correct.astype(np.float32)
+                    shared = (correct, ann, correct.mean(axis=1), _worst_k(correct32, ann.labels, worst_k),
+                              correct32)
                 correct, _, avg, worst_classes, correct32 = shared
                 fac = ann.factors.astype(np.float32)
                 hits = (correct32 @ fac).astype(np.float64)  # (m, 16), exact counts
