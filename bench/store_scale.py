@@ -90,7 +90,7 @@ def run_size(n_models: int, workdir: Path) -> dict:
         tables = imagenetx_factor_metrics(stored)
         sizes = store.connection.execute(
             "SELECT sum(octet_length(top1)), sum(coalesce(octet_length(prob), 0)), count(prob) FROM predictions"
-        ).fetchone()
+        ).fetchall()[0]
     reanalysis = time.perf_counter() - t0
     assert len(tables["summary"]) == 6 * n_models
     return {"models": n_models, "ingest_s": ingest, "reanalysis_s": reanalysis,

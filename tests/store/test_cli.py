@@ -64,6 +64,16 @@ def test_export_and_read_with_duckdb(store_file, tmp_path):
         f"FROM read_parquet('{out}/predictions/*/*.parquet', hive_partitioning = true) p "
         f"JOIN '{out}/images.parquet' i USING (image) GROUP BY p.model ORDER BY p.model").fetchall()
     assert [(m, round(a, 5)) for m, a in acc] == [("SimCLR", 0.68142), ("ViT", 0.78006)]
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(out / "predictions", format="parquet", partitioning="hive").to_table().to_pandas()
+    assert len(table) == 2 * 50_000 and set(table["model"]) == {"SimCLR", "ViT"}
+    vit = table[table["model"] == "ViT"].sort_values("image")
+    from errorscope.readers import read_predictions
+
+    orig = read_predictions(csv_of("ViT"))
+    assert np.array_equal(vit["top1"].to_numpy(), orig.top1)
+    np.testing.assert_allclose(vit["prob"].to_numpy(), orig.prob, rtol=6e-4)
     models = pd.read_parquet(out / "models.parquet")
     assert models["model"].tolist() == ["SimCLR", "ViT"]
     assert main(["store", "export", "--store", store_file, "--out", str(out)]) == 1  # exists, no --overwrite

@@ -214,7 +214,10 @@ class ResultStore:
         con.execute("BEGIN TRANSACTION")
         try:
             con.register("_names", names_df)
-            self._delete_registered(con)
+            replacing = con.execute("SELECT count(*) FROM models WHERE model IN (SELECT model FROM _names)"
+                                    ).fetchall()[0][0]
+            if replacing:  # rows of a model exist only together with its `models` row (same transaction)
+                self._delete_registered(con)
             for table, frame in (("models", models_df), ("predictions", pred_df), ("tags", tags_df)):
                 con.register("_rows", frame)
                 cols = ", ".join(f'"{c}"' for c in frame.columns)
@@ -319,10 +322,10 @@ class ResultStore:
         return [r[0] for r in self.connection.execute("SELECT model FROM models ORDER BY model").fetchall()]
 
     def __len__(self) -> int:
-        return int(self.connection.execute("SELECT count(*) FROM models").fetchone()[0])
+        return int(self.connection.execute("SELECT count(*) FROM models").fetchall()[0][0])
 
     def __contains__(self, model: str) -> bool:
-        return bool(self.connection.execute("SELECT count(*) FROM models WHERE model = ?", [model]).fetchone()[0])
+        return bool(self.connection.execute("SELECT count(*) FROM models WHERE model = ?", [model]).fetchall()[0][0])
 
     def list(self) -> pd.DataFrame:
         """One row per model: metadata, top-1 accuracy (when the suite computes it) and stored bytes."""

@@ -179,7 +179,7 @@ class Comparison:
 
 def _has_table(store, name: str) -> bool:
     rows = store.connection.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                                    [name]).fetchone()
+                                    [name]).fetchall()[0]
     return bool(rows[0])
 
 
