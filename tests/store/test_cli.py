@@ -107,3 +107,20 @@ def test_bad_tag_and_missing_store(tmp_path, monkeypatch, capsys):
     assert "Expected a tag as key=value" in capsys.readouterr().err
     assert main(["store", "list"]) == 1
     assert "No store given" in capsys.readouterr().err
+
+
+def test_add_fills_eth_metadata(tmp_path):
+    from errorscope.store import ResultStore
+
+    path = str(tmp_path / "e.duckdb")
+    assert main(["store", "add", csv_of("ResNet50"), "--name", "resnet50", "--store", path]) == 0
+    assert main(["store", "add", csv_of("DINO"), "--name", "resnet18", "--store", path, "--no-eth-metadata",
+                 "--arch", "mine"]) == 0
+    with ResultStore(path, read_only=True) as store:
+        listing = store.list().set_index("model")
+        assert listing.loc["resnet50", "architecture"] == "resnet"  # ETH `arch`
+        assert listing.loc["resnet50", "n_params"] == 25557032
+        assert listing.loc["resnet50", "training_data"] == "ImageNet-1k (1.2M)"
+        assert listing.loc["resnet50", "model_type"] == "Supervised on ImageNet-1K"
+        assert store.show("resnet50")["tags"]["eth.source"] == "torchvision.models"
+        assert listing.loc["resnet18", "architecture"] == "mine" and store.show("resnet18")["tags"] == {}

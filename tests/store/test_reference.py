@@ -66,3 +66,12 @@ def test_load_reference_into_store_round_trip(tmp_path):
         e2 = eth_wide(subset="organism").sort_values("model").reset_index(drop=True)
         np.testing.assert_array_equal(e1["num_ambiguous"], e2["num_ambiguous"])
         assert store.check() == []
+
+
+def test_eth_model_info():
+    from errorscope.store.reference import eth_model_info
+
+    info = eth_model_info("convnext-base-224")
+    assert info.architecture == "convnext" and info.training_data == "ImageNet-1k (1.2M)"
+    assert info.n_params == 88591464 and info.tags["eth.arch_group"] == "ConvNeXt"
+    assert eth_model_info("not_a_model") is None

@@ -29,7 +29,7 @@ from ..exceptions import InvalidInputError, ResourceError
 from ..resources import get_spec, resource_path
 from .model_types import model_type
 
-__all__ = ["IMAGENETX_GROUPS", "ETH_SUBSETS", "ETH_CATEGORIES", "POPULATIONS", "imagenetx_reference",
+__all__ = ["IMAGENETX_GROUPS", "ETH_SUBSETS", "ETH_CATEGORIES", "POPULATIONS", "imagenetx_reference", "eth_model_info",
            "imagenetx_wide", "eth_reference", "eth_wide", "load_reference"]
 
 IMAGENETX_GROUPS = ["base", "imagenet_testbed", "modelvshuman", "crop", "colorjitter", "gaussian_blur",
@@ -202,3 +202,31 @@ def load_reference(store, population: str, *, metaclass: bool = True) -> int:
         con.execute("ROLLBACK")
         raise
     return len(frame)
+
+
+def eth_model_info(model: str):
+    """Metadata of ``model`` from the ETH ``models_summary``/stats fields, or None when it is not an ETH model.
+
+    ``model`` is matched against the ETH ``model_id`` (e.g. ``resnet50``, ``convnext-base-224``).
+
+    Returns
+    -------
+    :class:`~errorscope.store.info.ModelInfo` with architecture (``arch``), training_data and n_params
+    (``num_params``), and tags ``eth.arch_family``, ``eth.arch_group``, ``eth.source``; or None.
+    """
+    from .info import ModelInfo
+
+    table = _eth_all()
+    hit = table[table["model_id"] == model]
+    if hit.empty:
+        return None
+    row = hit.iloc[0]
+    tags = {f"eth.{k}": str(row[k]) for k in ("arch_family", "arch_group", "source") if pd.notna(row[k])}
+    return ModelInfo(architecture=str(row["arch"]), training_data=str(row["training_data"]),
+                     n_params=int(row["num_params"]), tags=tags)
+
+
+@lru_cache(maxsize=1)
+def _eth_all() -> pd.DataFrame:
+    frame = eth_reference()
+    return frame[frame["subset"] == "all"].reset_index(drop=True)

@@ -71,6 +71,8 @@ def register(subparsers) -> None:
     a.add_argument("--params", type=int, help="parameter count")
     a.add_argument("--model-type", help="model-type group (default: the ImageNet-X map, else 'Other')")
     a.add_argument("--name", help="model name (only with one file; default: the file's name)")
+    a.add_argument("--no-eth-metadata", action="store_true",
+                   help="do not fill architecture/training data/parameters of ETH models from models_summary")
     a.set_defaults(func=run_add)
 
     ls = sub.add_parser("list", help="list stored models")
@@ -130,15 +132,27 @@ def run_add(args) -> int:
     from ...readers import read_population, read_predictions
     from ...store import ModelInfo, parse_tags
 
+    from ...store.reference import eth_model_info
+
     tags = parse_tags(args.tag)
-    info = ModelInfo(architecture=args.arch, training_data=args.training_data, n_params=args.params,
-                     model_type=args.model_type)
+    given = ModelInfo(architecture=args.arch, training_data=args.training_data, n_params=args.params,
+                      model_type=args.model_type)
     if args.name:
         if len(args.predictions) != 1 or os.path.isdir(args.predictions[0]):
             raise InvalidInputError("--name needs exactly one prediction file.")
         models = [read_predictions(args.predictions[0], model=args.name)]
+        names = [args.name]
     else:
         models = read_population(args.predictions, progress=True)
+        names = models.models
+    info = {}
+    for name in names:
+        eth = None if args.no_eth_metadata else eth_model_info(name)
+        info[name] = ModelInfo(
+            architecture=given.architecture or (eth.architecture if eth else None),
+            training_data=given.training_data or (eth.training_data if eth else None),
+            n_params=given.n_params if given.n_params is not None else (eth.n_params if eth else None),
+            model_type=given.model_type, tags=dict(eth.tags) if eth else {})
     with _open(args) as store:
         stale = store.stale_models()
         if stale:
