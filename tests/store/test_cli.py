@@ -124,3 +124,18 @@ def test_add_fills_eth_metadata(tmp_path):
         assert listing.loc["resnet50", "model_type"] == "Supervised on ImageNet-1K"
         assert store.show("resnet50")["tags"]["eth.source"] == "torchvision.models"
         assert listing.loc["resnet18", "architecture"] == "mine" and store.show("resnet18")["tags"] == {}
+
+
+def test_groupstats_on_stored_models(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ERRORSCOPE_STORE", raising=False)
+    path = str(tmp_path / "g.duckdb")
+    for model, kind in [("DINO", "ssl"), ("SimCLR", "ssl"), ("ViT", "sup"), ("ResNet50", "sup")]:
+        assert main(["store", "add", csv_of(model), "--store", path, "--model-type", kind]) == 0
+    capsys.readouterr()
+    assert main(["store", "groupstats", "model-types", "--source", "stored", "--store", path,
+                 "--format", "csv"]) == 0
+    out = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert set(out["model_type"]) == {"ssl", "sup"} and (out["n"] == 2).all()
+    assert out["p_value"].notna().all()
+    assert main(["store", "groupstats", "model-types", "--source", "stored"]) == 1
+    assert "--source stored needs --store" in capsys.readouterr().err

@@ -111,3 +111,28 @@ def test_paper_qualitative_findings_hold_on_published_tables():
     by_type = model_type_error_ratios(h).astype({"factor": str, "model_type": str}).pivot(
         index="factor", columns="model_type", values="mean")
     assert (by_type.loc["texture"] > 1.9).all() and (by_type.loc["pose"] < 0.8).all()
+
+
+def test_group_stats_from_stored_models(tmp_path, base_predictions):
+    """Stored models go through the same statistics; crop-sweep names give crop strengths."""
+    from errorscope.store import ModelInfo, ResultStore
+    from errorscope.store.groupstats import stored_table
+
+    names = {"DINO": "eval_resnet50_crop8.0_wd1e-05_id1", "ResNet50": "eval_resnet50_crop8.0_wd1e-05_id2",
+             "SimCLR": "eval_resnet50_crop50.0_wd1e-05_id3", "ViT": "eval_resnet50_crop50.0_wd1e-05_id4"}
+    preds = [p.renamed(names[p.model]) for p in base_predictions]
+    info = {names["DINO"]: ModelInfo(model_type="A"), names["ResNet50"]: ModelInfo(model_type="A"),
+            names["SimCLR"]: ModelInfo(model_type="B"), names["ViT"]: ModelInfo(model_type="B")}
+    with ResultStore(tmp_path / "g.duckdb") as store:
+        store.add(preds, info=info)
+        table = stored_table(store)
+    assert table.set_index("model").loc[names["ViT"], "texture"] == pytest.approx(0.524823, abs=5e-7)
+    out = model_type_error_ratios(table, order=["A", "B"])
+    er = error_ratios(table)
+    a = er.loc[table["model_type"] == "A", "pose"].to_numpy()
+    b = er.loc[table["model_type"] == "B", "pose"].to_numpy()
+    row = out[out["factor"] == "pose"].set_index("model_type")
+    assert row.loc["A", "mean"] == pytest.approx(a.mean()) and row.loc["B", "n"] == 2
+    assert row.loc["A", "p_value"] == pytest.approx(stats.alexandergovern(a, b).pvalue)
+    hp = parse_augmentation_hparams(table["model"], "crop")
+    assert sorted(hp["Crop strength"]) == [50.0, 50.0, 92.0, 92.0]

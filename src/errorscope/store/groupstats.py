@@ -20,7 +20,7 @@ from ..constants import FACTORS
 from ..exceptions import InvalidInputError
 from .model_types import MODEL_TYPE_ORDER, model_type, selfsupervised_models
 
-__all__ = ["error_ratios", "highlevel_population", "model_type_error_ratios", "AUGMENTATIONS",
+__all__ = ["error_ratios", "stored_table", "highlevel_population", "model_type_error_ratios", "AUGMENTATIONS",
            "parse_augmentation_hparams", "augmentation_effects"]
 
 #: augmentation -> (ImageNet-X group, strength column)
@@ -40,6 +40,23 @@ def error_ratios(table: pd.DataFrame) -> pd.DataFrame:
         for f in FACTORS:
             out[f] = (1.0 - table[f].to_numpy(np.float64)) / denom
     return out
+
+
+def stored_table(store, *, which: str = "top", error_type: str = "class") -> pd.DataFrame:
+    """The stored models' factor accuracies in the published layout, with their ``model_type``.
+
+    Needs the default metric suite's derived tables ``factors`` and ``summary``.
+    """
+    from .metrics import published_layout
+
+    missing = {"factors", "summary"} - set(store.derived_tables())
+    if missing:
+        raise InvalidInputError(f"{store.path}: no derived tables {sorted(missing)}; the store was filled with "
+                                "another metric suite. Run `errorscope store refresh --force`.")
+    wide = published_layout(store.derived("factors"), store.derived("summary"), which=which, error_type=error_type)
+    types = store.list().set_index("model")["model_type"]
+    wide.insert(0, "model_type", types.reindex(wide.index).to_numpy())
+    return wide.reset_index()
 
 
 def highlevel_population(tables: pd.DataFrame, *, include_human: bool = False) -> pd.DataFrame:

@@ -119,6 +119,9 @@ def register(subparsers) -> None:
     gs.add_argument("analysis", choices=["model-types", "augmentation"])
     gs.add_argument("--store", default=os.environ.get(STORE_ENV),
                     help="read the published tables from this store (default: from the data files)")
+    gs.add_argument("--source", choices=["published", "stored"], default="published",
+                    help="published ImageNet-X tables (default) or the models in --store (their stored "
+                    "metrics and model types; augmentation needs sweep-style names such as crop8.0)")
     gs.add_argument("--which", choices=["top", "multi"], default="top")
     gs.add_argument("--error-type", choices=["class", "metaclass", "real_class"], default="class")
     gs.add_argument("--augmentation", choices=["crop", "color", "smoothing"], default=None,
@@ -239,22 +242,31 @@ def run_load_reference(args) -> int:
 def run_groupstats(args) -> int:
     import pandas as pd
 
-    from ...store.groupstats import AUGMENTATIONS, augmentation_effects, highlevel_population, model_type_error_ratios
+    from ...store.groupstats import (AUGMENTATIONS, augmentation_effects, highlevel_population,
+                                     model_type_error_ratios, stored_table)
     from ...store.reference import imagenetx_wide
 
+    if args.source == "stored" and not args.store:
+        raise InvalidInputError("--source stored needs --store FILE (or $ERRORSCOPE_STORE).")
     store = _open(args, read_only=True) if args.store else None
     try:
+        def table_of(groups):
+            if args.source == "stored":
+                return stored_table(store, which=args.which, error_type=args.error_type)
+            return imagenetx_wide(which=args.which, error_type=args.error_type, groups=groups, store=store)
+
         if args.analysis == "model-types":
-            tables = imagenetx_wide(which=args.which, error_type=args.error_type,
-                                    groups=["imagenet_testbed", "modelvshuman", "base"], store=store)
-            result = model_type_error_ratios(highlevel_population(tables))
+            if args.source == "stored":
+                table = table_of(None)
+                result = model_type_error_ratios(table, order=sorted(table["model_type"].unique()))
+            else:
+                result = model_type_error_ratios(highlevel_population(
+                    table_of(["imagenet_testbed", "modelvshuman", "base"])))
         else:
             kinds = [args.augmentation] if args.augmentation else list(AUGMENTATIONS)
             frames = []
             for kind in kinds:
-                table = imagenetx_wide(which=args.which, error_type=args.error_type,
-                                       groups=[AUGMENTATIONS[kind][0]], store=store)
-                eff = augmentation_effects(table, kind)
+                eff = augmentation_effects(table_of([AUGMENTATIONS[kind][0]]), kind)
                 eff.insert(0, "augmentation", kind)
                 frames.append(eff)
             result = pd.concat(frames, ignore_index=True)
