@@ -121,8 +121,9 @@ def parse_augmentation_hparams(models, kind: str) -> pd.DataFrame:
 
     Examples
     --------
-    >>> parse_augmentation_hparams(["eval_resnet50_crop0.2_wd0.0001_id1660252539"], "crop").iloc[0].tolist()
-    ['eval_resnet50_crop0.2_wd0.0001_id1660252539', 0.2, 0.0001, 1660252539.0, 99.8]
+    >>> row = parse_augmentation_hparams(["eval_resnet50_crop0.2_wd0.0001_id1660252539"], "crop").iloc[0]
+    >>> float(row["crop"]), float(row["wd"]), int(row["id"]), round(float(row["Crop strength"]), 1)
+    (0.2, 0.0001, 1660252539, 99.8)
     """
     if kind not in AUGMENTATIONS:
         raise InvalidInputError(f"Expected `kind` in {sorted(AUGMENTATIONS)}, but got {kind!r}.")

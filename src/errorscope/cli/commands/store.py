@@ -132,7 +132,7 @@ def register(subparsers) -> None:
 
 
 def run_add(args) -> int:
-    from ...readers import read_population, read_predictions
+    from ...readers import read_predictions
     from ...store import ModelInfo, parse_tags
 
     from ...store.reference import eth_model_info
@@ -146,8 +146,17 @@ def run_add(args) -> int:
         models = [read_predictions(args.predictions[0], model=args.name)]
         names = [args.name]
     else:
-        models = read_population(args.predictions, progress=True)
-        names = models.models
+        from pathlib import Path
+
+        from tqdm.auto import tqdm
+
+        files = []
+        for item in map(Path, args.predictions):
+            files += sorted(f for f in item.iterdir() if f.is_file() and not f.name.startswith(".")) \
+                if item.is_dir() else [item]
+        # one file at a time keeps each model's source path for `store list`
+        models = [read_predictions(f) for f in tqdm(files, desc="reading predictions", unit="file")]
+        names = [p.model for p in models]
     info = {}
     for name in names:
         eth = None if args.no_eth_metadata else eth_model_info(name)
@@ -181,12 +190,23 @@ def run_list(args) -> int:
 
 
 def run_show(args) -> int:
+    import pandas as pd
+
     from ...store import published_layout
 
     with _open(args, read_only=True) as store:
         shown = store.show(args.model)
-    meta = {k: (None if v is None or v != v else str(v)) for k, v in shown["model"].items()}
-    print(json.dumps({"model": meta, "tags": shown["tags"]}, indent=1))
+    def plain(v):
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return None
+        if isinstance(v, (int, float, str, bool)):
+            return v
+        if hasattr(v, "item"):
+            return v.item()
+        return str(v)
+
+    meta = {k: plain(v) for k, v in shown["model"].items()}
+    print(json.dumps({"model": meta, "tags": shown["tags"]}, indent=1, default=str))
     derived = shown["derived"]
     if "factors" in derived and "summary" in derived:
         table = published_layout(derived["factors"], derived["summary"], which=args.which,
