@@ -11,9 +11,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,21 @@ class ResultStore:
         if meta.get("index_name") != self.index.name or int(meta.get("n_images", -1)) != len(self.index):
             raise StoreError(f"{self.path}: the store holds predictions on {meta.get('index_name')!r} "
                              f"({meta.get('n_images')} images), not on {self.index.name!r} ({len(self.index)}).")
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator["ResultStore"]:
+        """Run several reads on one consistent snapshot (a read transaction).
+
+        Every single call already sees only committed, complete models; inside ``with store.snapshot():``
+        consecutive calls (``model_names()``, ``derived(...)``, ``population()``) also see the *same* state
+        while another connection keeps writing.
+        """
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield self
+        finally:
+            con.execute("ROLLBACK")
 
     def meta(self) -> dict[str, str]:
         """The ``meta`` table as a dict."""
