@@ -94,6 +94,13 @@ def test_metric_version_change_refreshes(tmp_path, base_predictions):
         acc = s.derived("acc").set_index("model")["top1"]
         assert acc["DINO"] == pytest.approx(0.76754)
         assert s.check() == []
+    with ResultStore(path, suite=top1_suite("3")) as s:  # partial refresh: only the stale models' rows
+        s.add(base_predictions[2])
+        assert s.stale_models() == ["DINO", "ResNet50"]
+        assert s.refresh() == ["DINO", "ResNet50"]
+        assert set(s.list()["metric_version"]) == {"top1-test/3"}
+        assert sorted(s.derived("acc")["model"]) == ["DINO", "ResNet50", "SimCLR"]
+        assert s.check() == []
 
 
 def test_reopen_read_only_and_errors(tmp_path, base_predictions):

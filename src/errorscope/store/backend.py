@@ -297,8 +297,9 @@ class ResultStore:
     def refresh(self, *, force: bool = False, progress: bool = False) -> list[str]:
         """Recompute derived metrics of stale models (every model with ``force``) from the stored predictions.
 
-        When the suite's version changed, the old ``derived_*`` tables are dropped first (their layout may
-        differ); each chunk of models is rewritten in its own transaction.
+        Metrics are computed chunk by chunk from the stored predictions, then written in one transaction:
+        when every model is recomputed the old ``derived_*`` tables are dropped (their layout may differ),
+        otherwise the stale models' rows are replaced. A refresh killed midway leaves the store as it was.
         """
         from tqdm.auto import tqdm
 
@@ -306,30 +307,31 @@ class ResultStore:
         todo = self.model_names() if force else self.stale_models()
         if not todo:
             return []
-        con = self.connection
-        if force or len(todo) == len(self.model_names()):
-            con.execute("BEGIN TRANSACTION")
-            for t in self.derived_tables():
-                con.execute(f"DROP TABLE derived_{t}")
-            con.execute("COMMIT")
+        collected: dict[str, list[pd.DataFrame]] = {}
         for start in tqdm(range(0, len(todo), ADD_CHUNK), desc="refreshing metrics", disable=not progress):
-            names = todo[start:start + ADD_CHUNK]
-            pop = self.population(names)
-            frames = self._metric_frames(pop)
-            con.execute("BEGIN TRANSACTION")
-            try:
-                con.register("_names", pd.DataFrame({"model": names}))
-                for t in self.derived_tables():
+            pop = self.population(todo[start:start + ADD_CHUNK])
+            for name, frame in self._metric_frames(pop).items():
+                collected.setdefault(name, []).append(frame)
+        frames = {name: pd.concat(parts, ignore_index=True) for name, parts in collected.items()}
+        rebuild = force or len(todo) == len(self)
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("_names", pd.DataFrame({"model": todo}))
+            for t in self.derived_tables():
+                if rebuild:
+                    con.execute(f"DROP TABLE derived_{t}")
+                else:
                     con.execute(f"DELETE FROM derived_{t} WHERE model IN (SELECT model FROM _names)")
-                for name, frame in frames.items():
-                    self._insert_derived(con, name, frame)
-                con.execute("UPDATE models SET metric_version = ? WHERE model IN (SELECT model FROM _names)",
-                            [self.suite.tag])
-                con.unregister("_names")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            for name, frame in frames.items():
+                self._insert_derived(con, name, frame)
+            con.execute("UPDATE models SET metric_version = ? WHERE model IN (SELECT model FROM _names)",
+                        [self.suite.tag])
+            con.unregister("_names")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         return todo
 
     # ------------------------------------------------------------------ reading
