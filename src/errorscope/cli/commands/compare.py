@@ -1,0 +1,59 @@
+"""``errorscope compare MODEL --population imagenetx|eth``: where a model's factor accuracies (or ETH
+error-category shares) lie relative to published models of the same overall accuracy.
+
+MODEL is a model in ``--store`` or, for a leave-one-out check, a published model of the population.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ...exceptions import InvalidInputError
+from .store import STORE_ENV, _emit
+
+DEFAULT_GROUPS = ["imagenet_testbed", "modelvshuman", "base"]
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("compare", help="compare a model with a published population at equal accuracy",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model")
+    p.add_argument("--population", choices=["imagenetx", "eth"], default="imagenetx")
+    p.add_argument("--store", default=os.environ.get(STORE_ENV), help=f"the store (default ${STORE_ENV})")
+    p.add_argument("--which", choices=["top", "multi"], default="top")
+    p.add_argument("--error-type", choices=["class", "metaclass", "real_class"], default="class")
+    p.add_argument("--groups", nargs="+", default=None,
+                   help=f"ImageNet-X groups forming the population (default: {' '.join(DEFAULT_GROUPS)}; "
+                   "'all' adds the augmentation sweeps)")
+    p.add_argument("--subset", choices=["all", "organism", "artifact", "other"], default="all",
+                   help="ETH image subset")
+    p.add_argument("--scale", choices=["logit", "linear"], default="logit")
+    p.add_argument("--level", type=float, default=0.95, help="prediction-interval coverage")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--out", help="write the comparison to a CSV/Parquet file")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ...store import ResultStore
+    from ...store.compare import compare_model
+
+    store = ResultStore(args.store, read_only=True) if args.store else None
+    try:
+        groups = args.groups
+        if groups == ["all"]:
+            from ...store.reference import IMAGENETX_GROUPS
+
+            groups = IMAGENETX_GROUPS
+        result = compare_model(args.model, population=args.population, store=store, which=args.which,
+                               error_type=args.error_type, groups=groups or DEFAULT_GROUPS, subset=args.subset,
+                               scale=args.scale, level=args.level)
+    finally:
+        if store is not None:
+            store.close()
+    frame = result.table.reset_index()
+    print(result.header, file=sys.stderr)
+    _emit(frame, args)
+    return 0

@@ -1,0 +1,244 @@
+"""Where one model lies relative to a reference population of the same overall accuracy.
+
+ImageNet-X observes that a factor's accuracy tracks a model's overall accuracy. For every factor (or ETH error
+category) we fit, across the reference models, the ordinary least-squares line
+
+    g(y_f) = a_f + b_f * g(x),      g = logit (default) or identity,
+
+where x is the overall accuracy and y_f the factor accuracy (or the share of errors in a category). For the
+compared model with overall accuracy x0 the line predicts g(y_hat); the 95 % *prediction* interval is
+
+    g(y_hat) +- t_{n-2, 0.975} * s * sqrt(1 + 1/n + (g(x0) - mean g(x))^2 / S_xx),
+
+with s^2 the residual variance (n - 2 degrees of freedom) and S_xx the sum of squared deviations of g(x).
+The model's studentised residual t = (g(y0) - g(y_hat)) / (s * sqrt(...)) has, under the model, a t
+distribution with n - 2 degrees of freedom; a factor is *significantly better (worse) than expected* when the
+two-sided p-value is below 0.05 and the residual is positive (negative). Holm-adjusted p-values over the
+factors are reported too. The logit keeps the band inside (0, 1) and makes the spread near 100 % comparable;
+values are clipped to [1e-4, 1 - 1e-4] before the transform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import InvalidInputError
+
+__all__ = ["accuracy_regression", "holm", "compare_model", "Comparison", "ETH_SHARES_TABLE"]
+
+_EPS = 1e-4
+
+
+def _transform(v, scale: str):
+    v = np.asarray(v, dtype=np.float64)
+    if scale == "linear":
+        return v
+    c = np.clip(v, _EPS, 1 - _EPS)
+    return np.log(c / (1 - c))
+
+
+def _inverse(v, scale: str):
+    v = np.asarray(v, dtype=np.float64)
+    return v if scale == "linear" else 1.0 / (1.0 + np.exp(-v))
+
+
+def holm(p: Sequence[float]) -> np.ndarray:
+    """Holm step-down adjusted p-values (NaN kept).
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p, dtype=np.float64)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = len(order)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out
+
+
+def accuracy_regression(reference: pd.DataFrame, target: pd.Series | dict, *, columns: Sequence[str],
+                        x: str = "average", scale: str = "logit", level: float = 0.95,
+                        exclude: str | None = None, model_column: str = "model",
+                        direction_labels: tuple[str, str] = ("better", "worse")) -> pd.DataFrame:
+    """Compare ``target`` with the accuracy regression of ``reference``, one row per column.
+
+    Parameters
+    ----------
+    reference : one row per reference model with ``x`` and every column of ``columns``.
+    target : the compared model's values of ``x`` and ``columns``.
+    columns : the factors (or error-category shares) to compare.
+    x : the overall-accuracy column.
+    scale : ``"logit"`` or ``"linear"``.
+    level : the prediction interval's coverage; significance is at 1 - level.
+    exclude : a model name dropped from ``reference`` first (leave-one-out when the model is published).
+    model_column : the column holding model names in ``reference``.
+    direction_labels : the words for a significantly positive / negative residual (for error-category
+        shares, where higher is not better, pass e.g. ``("higher", "lower")``).
+
+    Returns
+    -------
+    DataFrame indexed by factor: observed, expected, pi_low, pi_high, residual (on the fitted scale), t,
+    p_value, p_holm, significant, direction (``direction_labels`` or "as expected"), slope, intercept, n_reference.
+    """
+    if scale not in ("logit", "linear"):
+        raise InvalidInputError(f"Expected `scale` 'logit' or 'linear', but got {scale!r}.")
+    if not 0 < level < 1:
+        raise InvalidInputError(f"Expected `level` in (0, 1), but got {level!r}.")
+    target = pd.Series(target, dtype="float64") if isinstance(target, dict) else target
+    missing = [c for c in [x, *columns] if c not in reference.columns]
+    if missing:
+        raise InvalidInputError(f"The reference population has no column(s) {missing}.")
+    if x not in target.index or pd.isna(target[x]):
+        raise InvalidInputError(f"The compared model has no value for the overall accuracy {x!r}.")
+    ref = reference
+    if exclude is not None and model_column in ref.columns:
+        ref = ref[ref[model_column] != exclude]
+    x0 = float(_transform(target[x], scale))
+    alpha = 1 - level
+    rows = []
+    for col in columns:
+        sub = ref[[x, col]].dropna()
+        n = len(sub)
+        y0 = target.get(col, np.nan)
+        if n < 3 or pd.isna(y0):
+            rows.append({"factor": col, "observed": y0, "n_reference": n})
+            continue
+        gx = _transform(sub[x].to_numpy(), scale)
+        gy = _transform(sub[col].to_numpy(), scale)
+        xbar = gx.mean()
+        sxx = float(((gx - xbar) ** 2).sum())
+        slope = float(((gx - xbar) * (gy - gy.mean())).sum() / sxx)
+        intercept = float(gy.mean() - slope * xbar)
+        resid = gy - (intercept + slope * gx)
+        s = float(np.sqrt((resid ** 2).sum() / (n - 2)))
+        fit0 = intercept + slope * x0
+        se = s * np.sqrt(1 + 1 / n + (x0 - xbar) ** 2 / sxx)
+        tcrit = stats.t.ppf(1 - alpha / 2, n - 2)
+        r0 = float(_transform(y0, scale)) - fit0
+        t = r0 / se
+        p = float(2 * stats.t.sf(abs(t), n - 2))
+        rows.append({
+            "factor": col, "observed": float(y0), "expected": float(_inverse(fit0, scale)),
+            "pi_low": float(_inverse(fit0 - tcrit * se, scale)), "pi_high": float(_inverse(fit0 + tcrit * se, scale)),
+            "residual": r0, "t": t, "p_value": p, "slope": slope, "intercept": intercept, "n_reference": n,
+        })
+    out = pd.DataFrame(rows).set_index("factor")
+    for c in ["expected", "pi_low", "pi_high", "residual", "t", "p_value", "slope", "intercept"]:
+        if c not in out.columns:
+            out[c] = np.nan
+    out["p_holm"] = holm(out["p_value"].to_numpy())
+    out["significant"] = out["p_value"] < alpha
+    out["direction"] = np.where(~out["significant"], "as expected",
+                                np.where(out["residual"] > 0, direction_labels[0], direction_labels[1]))
+    out["n_reference"] = out["n_reference"].astype(np.int64)
+    return out[["observed", "expected", "pi_low", "pi_high", "residual", "t", "p_value", "p_holm",
+                "significant", "direction", "slope", "intercept", "n_reference"]]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of :func:`compare_model`.
+
+    Attributes
+    ----------
+    model, population : what was compared.
+    origin : ``"store"`` (a stored model) or ``"published"`` (a published model, left out of the fit).
+    overall : the model's overall accuracy (the regression's x).
+    n_reference : number of reference models.
+    table : :func:`accuracy_regression` output.
+    """
+
+    model: str
+    population: str
+    origin: str
+    overall: float
+    n_reference: int
+    table: pd.DataFrame
+
+    @property
+    def header(self) -> str:
+        what = "factor accuracies" if self.population == "imagenetx" else "error-category shares"
+        lic = " ImageNet-X tables and annotations: CC BY-NC 4.0." if self.population == "imagenetx" else ""
+        sig = self.table[self.table["significant"]]
+        flagged = ", ".join(f"{f} ({d})" for f, d in zip(sig.index, sig["direction"])) or "none"
+        return (f"{self.model} ({self.origin}), overall accuracy {self.overall:.4f}: {what} against "
+                f"{self.n_reference} {self.population} models of the same accuracy. Significant (p < 0.05): "
+                f"{flagged}.{lic}")
+
+
+def _has_table(store, name: str) -> bool:
+    rows = store.connection.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                    [name]).fetchall()[0]
+    return bool(rows[0])
+
+
+#: Derived table a taxonomy metric suite writes to enable ``compare --population eth`` for stored models:
+#: columns model, subset, top1 and ``share_<category>`` for the seven ETH categories.
+ETH_SHARES_TABLE = "error_categories"
+
+
+def compare_model(model: str, *, population: str = "imagenetx", store=None, which: str = "top",
+                  error_type: str = "class", groups: Sequence[str] | None = None, subset: str = "all",
+                  scale: str = "logit", level: float = 0.95) -> Comparison:
+    """Compare ``model`` (stored, or published) with a published population at equal overall accuracy.
+
+    A stored model is looked up first; otherwise ``model`` must be a published model of the population,
+    which is then left out of the fit. The model's own name is always excluded from the reference.
+    """
+    from ..constants import FACTORS
+    from .metrics import published_layout
+    from .reference import ETH_CATEGORIES, eth_wide, imagenetx_wide
+
+    if population == "imagenetx":
+        ref_store = store if store is not None and _has_table(store, "reference_imagenetx") else None
+        reference = imagenetx_wide(which=which, error_type=error_type, groups=groups, store=ref_store)
+        columns, x, labels = FACTORS, "average", ("better", "worse")
+        if store is not None and model in store and {"factors", "summary"} <= set(store.derived_tables()):
+            target = published_layout(store.derived("factors", [model]), store.derived("summary", [model]),
+                                      which=which, error_type=error_type).loc[model]
+            origin = "store"
+        else:
+            target, origin = _published_row(reference, model, population, store)
+    elif population == "eth":
+        ref_store = store if store is not None and _has_table(store, "reference_eth") else None
+        reference = eth_wide(subset=subset, store=ref_store)
+        columns, x, labels = [f"share_{c[4:]}" for c in ETH_CATEGORIES], "top1", ("higher", "lower")
+        if store is not None and model in store and ETH_SHARES_TABLE in store.derived_tables():
+            rows = store.derived(ETH_SHARES_TABLE, [model])
+            rows = rows[rows["subset"] == subset]
+            if rows.empty:
+                raise InvalidInputError(f"Stored model {model!r} has no {ETH_SHARES_TABLE} row for subset {subset!r}.")
+            target, origin = rows.iloc[0], "store"
+        else:
+            target, origin = _published_row(reference, model, population, store)
+    else:
+        raise InvalidInputError(f"Expected `population` 'imagenetx' or 'eth', but got {population!r}.")
+    table = accuracy_regression(reference, target, columns=columns, x=x, scale=scale, level=level,
+                                exclude=model, direction_labels=labels)
+    return Comparison(model, population, origin, float(target[x]), int(table["n_reference"].max()), table)
+
+
+def _published_row(reference: pd.DataFrame, model: str, population: str, store):
+    hit = reference[reference["model"] == model]
+    if hit.empty:
+        import difflib
+
+        close = difflib.get_close_matches(model, reference["model"].astype(str).unique().tolist(), n=3)
+        where = f"in {store.path} or " if store is not None else ""
+        hint = f" Close published names: {', '.join(close)}." if close else ""
+        extra = (" A stored model needs a taxonomy metric suite that writes the derived table "
+                 f"'{ETH_SHARES_TABLE}'." if population == "eth" and store is not None and model in store else "")
+        raise InvalidInputError(f"No model {model!r} {where}in the {population} population.{hint}{extra} "
+                                "Add it with `errorscope store add FILE --store STORE`.")
+    return hit.iloc[0], "published"

@@ -1,0 +1,67 @@
+"""Model-type groups of the ImageNet-X paper (supervised, more data, self-supervised, robustness ...).
+
+The assignment is the exact-name lookup of ``imagenet_x.model_types.model_types_map`` (397 names, including the
+generated ``resnet18_50k_{i}_epochs`` / ``resnet18_100k_{i}_epochs`` / ``resnet101_{i}_epochs`` low-accuracy
+CNNs), imported at run time from the installed ``imagenet-x`` package rather than copied. As in the package's
+plots, the exact name ``"human"`` is "Original validation annotations" and every other name is "Other".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+__all__ = ["HUMAN", "OTHER", "MODEL_TYPE_ORDER", "model_type", "model_types", "model_type_names",
+           "selfsupervised_models"]
+
+HUMAN = "Original validation annotations"
+OTHER = "Other"
+
+
+@lru_cache(maxsize=1)
+def _module():
+    import imagenet_x.model_types as mt
+
+    return mt
+
+
+@lru_cache(maxsize=1)
+def _lookup() -> dict[str, str]:
+    mt = _module()
+    return {name: kind.value for name, kind in mt.model_types_map.items()}
+
+
+def model_type_names() -> list[str]:
+    """The ten ``ModelTypes`` values of ImageNet-X, in their declaration order."""
+    return [kind.value for kind in _module().ModelTypes]
+
+
+#: The four groups the paper plots, in its order (Supervised on more data, on ImageNet-1K, SSL, robust).
+MODEL_TYPE_ORDER: list[str] = [
+    "Supervised on more data", "Supervised on ImageNet-1K", "Self-supervised", "Robustness intervention",
+]
+
+
+def model_type(name: str) -> str:
+    """The ImageNet-X model type of the model called ``name``.
+
+    Examples
+    --------
+    >>> model_type("resnet50"), model_type("DINO"), model_type("resnet18_50k_3_epochs")
+    ('Supervised on ImageNet-1K', 'Self-supervised', 'Low Accuracy CNN')
+    >>> model_type("human"), model_type("my_model")
+    ('Original validation annotations', 'Other')
+    """
+    if name == "human":
+        return HUMAN
+    return _lookup().get(name, OTHER)
+
+
+def model_types(names: Iterable[str]) -> list[str]:
+    """:func:`model_type` of every name."""
+    return [model_type(n) for n in names]
+
+
+def selfsupervised_models() -> list[str]:
+    """``SELFSUPERVISED_MODELS`` of ImageNet-X: the models of modelvshuman/base that enter the main plots."""
+    return list(_module().SELFSUPERVISED_MODELS)
