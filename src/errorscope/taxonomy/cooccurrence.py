@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import N_CLASSES
+from ..exceptions import InvalidInputError
 from .superclasses import Superclasses
 
 __all__ = ["Cooccurrence", "derive_cooccurrence"]
@@ -42,6 +43,22 @@ class Cooccurrence:
     matrix: np.ndarray
     steps: dict[str, int]
     n_excluded_files: int
+
+    @classmethod
+    def from_pairs(cls, pairs) -> "Cooccurrence":
+        """Use a given list of unordered pairs (for example the authors' 1,019) instead of deriving them."""
+        arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        if arr.size and (arr.min() < 0 or arr.max() >= N_CLASSES):
+            raise InvalidInputError(f"Co-occurrence pairs must hold class ids 0..{N_CLASSES - 1}.")
+        lo, hi = np.minimum(arr[:, 0], arr[:, 1]), np.maximum(arr[:, 0], arr[:, 1])
+        matrix = np.zeros((N_CLASSES, N_CLASSES), dtype=bool)
+        matrix[lo, hi] = True
+        matrix[hi, lo] = True
+        matrix[np.arange(N_CLASSES), np.arange(N_CLASSES)] = False
+        pa, pb = np.nonzero(np.triu(matrix, 1))
+        matrix.flags.writeable = False
+        return cls(np.zeros((N_CLASSES, N_CLASSES), dtype=np.int32), np.stack([pa, pb], 1).astype(np.int16),
+                   matrix, {"kept_pairs": int(len(pa))}, 0)
 
 
 def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = (), min_count: int = 2,

@@ -6,9 +6,9 @@ of each target's rows that count as correct (``no_error``: correct, collapsed ma
 ``minor_error``: also fine-grained and fine-grained OOV; ``explainable_error``: every row except model
 failure).
 
-Model metadata columns (``num_params``, ``training_data``, ``arch`` ...) are filled from the ETH
-``models_summary.csv`` when the model id matches one of the 962 models, or from a ``metadata`` frame;
-otherwise left empty.
+Model metadata columns (``num_params``, ``training_data``, ``arch`` ...) are copied from the published ETH
+stats table when the model name matches one of its 962 ``model_dir_id`` values (``timm--resnet50.a1_in1k``,
+or the bare ``resnet50.a1_in1k`` when unambiguous), or from a ``metadata`` frame; otherwise left empty.
 """
 
 from __future__ import annotations
@@ -79,14 +79,15 @@ def _metadata(model_ids: list[str], metadata: pd.DataFrame | None) -> pd.DataFra
     if metadata is None:
         from ..resources import local_path
 
-        path = local_path("eth_error_analysis/models_summary.csv")
+        path = local_path("eth_error_analysis/stats-imagenet/non_problematic_stats_all.csv")
         if path is None:
             return frame
-        summary = pd.read_csv(path)
-        summary["model_dir_id"] = summary["model_id"].astype(str).str.replace("/", "--")
-        by_prefix = {t.split(" (")[0]: t for t in TRAINING_DATA}
-        summary["training_data"] = summary["dataset"].map(lambda d: by_prefix.get(d, d))
-        metadata = summary.set_index("model_dir_id")
+        published = pd.read_csv(path, usecols=META_COLUMNS).set_index("model_dir_id")
+        # also match a bare model name (``resnet50.a1_in1k``) to ``timm--resnet50.a1_in1k`` when unambiguous
+        bare = published.index.str.split("--").str[-1]
+        unique = ~bare.duplicated(keep=False)
+        alias = published[unique].set_axis(bare[unique])
+        metadata = pd.concat([published, alias[~alias.index.isin(published.index)]])
     for col in META_COLUMNS[1:]:
         if col in metadata.columns:
             frame[col] = frame["model_dir_id"].map(metadata[col]).astype(object)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources as _ir
 from pathlib import Path
 
@@ -56,11 +56,13 @@ class Superclasses:
     predicates: dict[str, list[list[str]]]
     source: str
 
-    @property
+    @cached_property
     def same(self) -> np.ndarray:
-        """Bool (1000, 1000): the two classes share a superclass (reflexive, symmetric)."""
+        """Bool (1000, 1000): the two classes share a superclass (reflexive, symmetric; read-only)."""
         m = self.membership.astype(np.int32)
-        return (m @ m.T) > 0
+        out = (m @ m.T) > 0
+        out.flags.writeable = False
+        return out
 
     @property
     def n_singleton(self) -> int:
