@@ -40,8 +40,9 @@ def register(subparsers) -> None:
     clip = p.add_argument_group("out-of-vocabulary step (needs errorscope[clip])")
     clip.add_argument("--clip-images", type=Path, default=None, metavar="DIR",
                       help="ImageNet val image folder (<wnid>/<file> or flat); enables the CLIP step")
-    clip.add_argument("--clip-neighbours", type=Path, default=None, metavar="NPZ",
-                      help="cached train-neighbour classes (see errorscope.taxonomy.clip)")
+    clip.add_argument("--clip-train-embeddings", type=Path, default=None, metavar="NPZ",
+                      help="cached CLIP embeddings + labels of the train images (errorscope.taxonomy.clip."
+                           "build_train_embeddings)")
     clip.add_argument("--clip-model", default="ViT-L-14-336", help="open_clip architecture")
     clip.add_argument("--clip-pretrained", default="openai", help="open_clip pretrained tag or checkpoint path")
     clip.add_argument("--clip-cache", type=Path, default=None, help="per (image, prediction) result cache (JSON)")
@@ -81,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
     if args.clip_images is not None:
         from ...taxonomy.clip import ClipOOVDetector
 
-        if args.clip_neighbours is None:
-            raise InvalidInputError("--clip-images needs --clip-neighbours (cached train-neighbour classes).")
+        if args.clip_train_embeddings is None:
+            raise InvalidInputError("--clip-images needs --clip-train-embeddings (the train-neighbour cache).")
         detector = ClipOOVDetector.from_pretrained(args.clip_model, args.clip_pretrained, images=args.clip_images,
-                                                   neighbours=args.clip_neighbours, cache=args.clip_cache,
-                                                   device=args.device)
+                                                   train_embeddings=args.clip_train_embeddings,
+                                                   cache=args.clip_cache, device=args.device)
     result = classify(population, labels, clip=detector, superclasses=args.superclasses, progress=True)
     if detector is not None and args.clip_cache is not None:
         detector.save_cache()
