@@ -16,7 +16,7 @@ import pandas as pd
 from . import categories as cat
 from .nonproto import MISTAKE_FILES, expert_mistakes
 
-__all__ = ["EXPERT_TO_CATEGORY", "expert_agreement"]
+__all__ = ["EXPERT_TO_CATEGORY", "expert_agreement", "agreement_summary"]
 
 EXPERT_TO_CATEGORY = {
     "Fine-grained error": "same_superclass",
@@ -31,7 +31,7 @@ EXPERT_TO_CATEGORY = {
 def expert_agreement(result) -> pd.DataFrame:
     """One row per (model, expert file, image) where the model's prediction equals the experts'.
 
-    Columns: ``model``, ``expert_model``, ``file_name``, ``pred``, ``expert_category``, ``expected`` (our
+    Columns: ``model``, ``expert_model``, ``file_name``, ``problematic``, ``pred``, ``expert_category``, ``expected`` (our
     category name for it), ``category`` (ours), ``agree``. Summaries: ``frame.groupby("expert_category").agree.mean()``.
     """
     kn = result.knowledge
@@ -48,7 +48,18 @@ def expert_agreement(result) -> pd.DataFrame:
             expected = EXPERT_TO_CATEGORY.get(entry.get("failure category", ""), "")
             for m in match:
                 ours = cat.BY_CODE[int(final[m, i])].name
-                rows.append((result.models[m], expert, name, pred, entry.get("failure category", ""), expected,
-                             ours, ours == expected))
-    return pd.DataFrame(rows, columns=["model", "expert_model", "file_name", "pred", "expert_category", "expected",
-                                       "category", "agree"])
+                rows.append((result.models[m], expert, name, bool(kn.problematic[i]), pred,
+                             entry.get("failure category", ""), expected, ours, ours == expected))
+    return pd.DataFrame(rows, columns=["model", "expert_model", "file_name", "problematic", "pred", "expert_category",
+                                       "expected", "category", "agree"])
+
+
+def agreement_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per expert category, over non-problematic rows: matches, agreement, and agreement among the rows our
+    label source still counts as errors (not multi-label correct)."""
+    rows = frame[~frame["problematic"]]
+    errors = rows[~rows["category"].isin(["correct_multi_label", "correct_collapsed_mapping"])]
+    return pd.DataFrame({"matches": rows.groupby("expert_category").size(),
+                         "agreement": rows.groupby("expert_category")["agree"].mean(),
+                         "matches_still_errors": errors.groupby("expert_category").size(),
+                         "agreement_on_errors": errors.groupby("expert_category")["agree"].mean()}).fillna(0)
