@@ -52,3 +52,45 @@ def test_cli_errors(tmp_path, capsys):
     assert "Unknown error category" in capsys.readouterr().err
     assert main(["taxonomy", *FILES, "--labels", "shankar", "--out", str(tmp_path)]) == 1
     assert "--labels real" in capsys.readouterr().err
+
+
+def test_cli_count_spurious_pairs(capsys, real_population):
+    from errorscope.taxonomy import categories as cat
+    from errorscope.taxonomy import classify
+    from errorscope.taxonomy.most_common import count_spurious_pairs
+
+    assert main(["taxonomy", *FILES, "--labels", "real", "--count-spurious-pairs"]) == 0
+    printed = int(capsys.readouterr().out.split()[0])
+    res = classify(real_population.select(["DINO", "ViT"]), "real")
+    pairs = set()
+    kn = res.knowledge
+    for m in range(2):
+        for i in range(len(kn.labels)):
+            if res.codes[m, i] == cat.BY_NAME["common_co_occurrences"].code and not kn.problematic[i]:
+                p = int(res.preds[m, i])
+                pairs |= {(min(c, p), max(c, p)) for c in kn.labels.label_set(i) if kn.cooccurrence.matrix[c, p]}
+    assert printed == len(pairs) == len(count_spurious_pairs(res))
+
+
+def test_cli_imagenet_a(tmp_path):
+    import numpy as np
+
+    from errorscope.index import class_info
+    from errorscope.taxonomy.imagenet_a import imagenet_a_classes
+
+    wnids = class_info().wnids
+    classes = imagenet_a_classes()
+    root = tmp_path / "imagenet-a"
+    names = []
+    for i, c in enumerate(np.resize(classes, 400)):
+        path = root / wnids[c] / f"{i:04d}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+        names.append((f"{wnids[c]}/{i:04d}.jpg", int(c) if i % 3 else 0))
+    preds = tmp_path / "model_a.csv"
+    preds.write_text("file_name,predicted_class\n" + "\n".join(f"{n},{p}" for n, p in names) + "\n")
+    assert main(["taxonomy", str(preds), "--imagenet-a", str(root), "--out", str(tmp_path / "out")]) == 0
+    st = pd.read_csv(tmp_path / "out/stats_all.csv")
+    assert st.num_all_samples[0] == 400 and st.num_group_correct[0] == sum(1 for i in range(400) if i % 3)
+    assert st.num_ambiguous[0] == 0 and st.label_source[0] == "imagenet-a"
+    assert "top1_val_acc_subset_200" in st.columns and "num_imagenet-m_errors" not in st.columns

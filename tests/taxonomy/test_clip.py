@@ -136,3 +136,32 @@ def test_gate_uses_the_ten_nearest_train_embeddings(tiny):
     det = ClipOOVDetector(model, preprocess, tokenizer, images=images, train_embeddings=(train, labels))
     assert det.gate_classes(e[0]).tolist() == [7] * 10
     assert det.gate_classes(e[1])[:5].tolist() == [8] * 5
+
+
+@pytest.mark.slow
+def test_cli_with_the_clip_step(tiny, train_cache, tmp_path):
+    from errorscope.cli.main import main
+    import pandas as pd
+
+    _, _, _, images, root = tiny
+    preds = tmp_path / "m.csv"
+    rows = [f"{name},{p}" for name, _, _, p in ROWS]
+    preds.write_text("file_name,predicted_class\n" + "\n".join(rows) + "\n")
+    # a population on the val index needs all 50,000 rows: give every other image its own label
+    from errorscope.index import val_index
+
+    idx = val_index()
+    listed = {name for name, *_ in ROWS}
+    rest = [f"{n},{int(t)}" for n, t in zip(idx.file_names, idx.labels) if n not in listed]
+    preds.write_text("file_name,predicted_class\n" + "\n".join(rows + rest) + "\n")
+    cache = tmp_path / "oov.json"
+    assert main(["taxonomy", str(preds), "--labels", "real", "--out", str(tmp_path / "out"), "--no-per-image",
+                 "--clip-images", str(images), "--clip-train-embeddings", str(train_cache),
+                 "--clip-model", str(root / "errorscope-tiny-clip.json"), "--clip-pretrained", "none",
+                 "--clip-cache", str(cache)]) == 0
+    st = pd.read_csv(tmp_path / "out/stats_all.csv")
+    assert st.clip_step[0].startswith("CLIP OOV step: open_clip errorscope-tiny-clip (None)")
+    saved = json.loads(cache.read_text())
+    assert saved["model"] == st.clip_step[0] and len(saved["results"]) >= 1
+    # only the three wrong predictions can reach step 4 (every other image is predicted as its label)
+    assert {key.split("|")[0] for key in saved["results"]} <= listed

@@ -61,3 +61,8 @@ def test_from_pairs():
     assert co.pairs.tolist() == [[1, 2], [505, 550]] and co.matrix[505, 550] and co.matrix[550, 505]
     with pytest.raises(InvalidInputError):
         Cooccurrence.from_pairs([[0, 1000]])
+
+
+def test_invalid_min_count():
+    with pytest.raises(InvalidInputError, match="min_count"):
+        derive_cooccurrence(load_superclasses(), min_count=0)

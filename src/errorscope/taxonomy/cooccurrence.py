@@ -77,6 +77,8 @@ def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = 
     from ..annotations import real_label_sets
     from ..index import val_index
 
+    if not isinstance(min_count, (int, np.integer)) or min_count < 1:
+        raise InvalidInputError(f"Expected `min_count` to be a positive integer, but got {min_count!r}.")
     labels, sizes = real_labels if real_labels is not None else real_label_sets()
     t = np.asarray(targets if targets is not None else val_index().labels).astype(np.int16)
     n = len(sizes)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import InvalidInputError
 from . import categories as cat
 from .listing import format_entry
 from .wordnet import wordnet
 
-__all__ = ["most_common", "format_most_common"]
+__all__ = ["most_common", "format_most_common", "count_spurious_pairs"]
 
 
 def most_common(result, category: str, *, top: int = 1000, include_problematic: bool = False) -> list[dict]:
@@ -26,6 +27,8 @@ def most_common(result, category: str, *, top: int = 1000, include_problematic: 
     top : how many of the most frequent (image, target, prediction) keys to look at (published: 1000).
     include_problematic : also count problematic images (off: the published listings have t in M throughout).
     """
+    if not isinstance(top, int) or top < 1:
+        raise InvalidInputError(f"Expected `top` to be a positive integer, but got {top!r}.")
     code = cat.get_category(category).code
     kn = result.knowledge
     hit = (result.codes == code) | (result.codes2 == code)
@@ -67,3 +70,24 @@ def format_most_common(entries: list[dict]) -> str:
         blocks.append(format_entry(i, e["count"], wn.class_wnids[e["target"]], name, e["target"], e["labels"],
                                    e["pred"], describe, e["detail"]))
     return "\n".join(blocks)
+
+
+def count_spurious_pairs(result) -> np.ndarray:
+    """Distinct unordered pairs (c, p), c in M with cooc(c, p), over all non-problematic spurious rows.
+
+    The authors' ``--count_spurious_correlation_pairs``; returns an int16 (K, 2) array, a < b, sorted.
+    """
+    from .knowledge import NONE
+
+    kn = result.knowledge
+    code = cat.BY_NAME["common_co_occurrences"].code
+    mi, ci = np.nonzero((result.codes == code) & ~kn.problematic[None, :])
+    if not len(mi):
+        return np.zeros((0, 2), dtype=np.int16)
+    p = result.preds[mi, ci].astype(np.int64)
+    m = kn.m_pad[ci].astype(np.int64)
+    hit = kn.cooc_flat[m * (NONE + 1) + p[:, None]] & (m != NONE)
+    a = np.broadcast_to(p[:, None], m.shape)[hit]
+    b = m[hit]
+    pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0)
+    return pairs.astype(np.int16)

@@ -36,6 +36,8 @@ def register(subparsers) -> None:
     p.add_argument("--most-common", metavar="CATEGORY", default=None,
                    help="list the images most often put in CATEGORY (fg, fg-OOV, multi_label, ...)")
     p.add_argument("--top", type=int, default=1000, help="keys looked at by --most-common (default 1000)")
+    p.add_argument("--count-spurious-pairs", action="store_true",
+                   help="print how many distinct (label, prediction) co-occurrence pairs the spurious rows use")
     p.add_argument("--no-per-image", action="store_true", help="do not write per_image.parquet")
     clip = p.add_argument_group("out-of-vocabulary step (needs errorscope[clip])")
     clip.add_argument("--clip-images", type=Path, default=None, metavar="DIR",
@@ -43,8 +45,10 @@ def register(subparsers) -> None:
     clip.add_argument("--clip-train-embeddings", type=Path, default=None, metavar="NPZ",
                       help="cached CLIP embeddings + labels of the train images (errorscope.taxonomy.clip."
                            "build_train_embeddings)")
-    clip.add_argument("--clip-model", default="ViT-L-14-336", help="open_clip architecture")
-    clip.add_argument("--clip-pretrained", default="openai", help="open_clip pretrained tag or checkpoint path")
+    clip.add_argument("--clip-model", default="ViT-L-14-336",
+                      help="open_clip architecture, or a model config JSON file (its stem becomes the name)")
+    clip.add_argument("--clip-pretrained", default="openai",
+                      help="open_clip pretrained tag or checkpoint path; 'none' = random weights (testing only)")
     clip.add_argument("--clip-cache", type=Path, default=None, help="per (image, prediction) result cache (JSON)")
     clip.add_argument("--device", default="cpu")
     p.set_defaults(func=run)
@@ -58,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise InvalidInputError(f"--top must be a positive integer, got {args.top}.")
-    if args.out is None and args.most_common is None:
-        raise InvalidInputError("Nothing to do: give --out DIR and/or --most-common CATEGORY.")
+    if args.out is None and args.most_common is None and not args.count_spurious_pairs:
+        raise InvalidInputError("Nothing to do: give --out DIR, --most-common CATEGORY or --count-spurious-pairs.")
     if args.most_common is not None:
         from ...taxonomy.categories import get_category
 
@@ -84,7 +88,14 @@ def run(args: argparse.Namespace) -> int:
 
         if args.clip_train_embeddings is None:
             raise InvalidInputError("--clip-images needs --clip-train-embeddings (the train-neighbour cache).")
-        detector = ClipOOVDetector.from_pretrained(args.clip_model, args.clip_pretrained, images=args.clip_images,
+        arch = args.clip_model
+        if arch.endswith(".json") and Path(arch).is_file():
+            from ..._optional import require
+
+            require("open_clip", extra="clip").add_model_config(Path(arch))
+            arch = Path(arch).stem
+        pretrained = None if args.clip_pretrained.lower() == "none" else args.clip_pretrained
+        detector = ClipOOVDetector.from_pretrained(arch, pretrained, images=args.clip_images,
                                                    train_embeddings=args.clip_train_embeddings,
                                                    cache=args.clip_cache, device=args.device)
     result = classify(population, labels, clip=detector, superclasses=args.superclasses, progress=True)
@@ -108,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
                        "cooccurrence_held_out": result.knowledge.cooc_excluded, "clip_step": result.clip_step,
                        "models": result.models, "index": result.index_name}, fh, indent=2)
         print(f"wrote {out} ({len(result.models)} models; {note})", file=sys.stderr)
+    if args.count_spurious_pairs:
+        from ...taxonomy.most_common import count_spurious_pairs
+
+        print(f"{len(count_spurious_pairs(result))} distinct spurious-correlation pairs (label, prediction)")
     if args.most_common is not None:
         from ...taxonomy.categories import get_category
         from ...taxonomy.most_common import format_most_common, most_common
