@@ -15,7 +15,10 @@ FILES = [str(DATA / "imagenetx/model_predictions/base/DINO.csv"), str(DATA / "im
 
 
 def test_cli_writes_per_image_and_stats(tmp_path, capsys):
-    assert main(["taxonomy", *FILES, "--labels", "real", "--out", str(tmp_path)]) == 0
+    assert main(["taxonomy", *FILES, "--labels", "real", "--out", str(tmp_path), "--expert-agreement"]) == 0
+    agreement = pd.read_csv(tmp_path / "expert_agreement.csv")
+    assert set(agreement.model) <= {"DINO", "ViT"} and len(agreement) > 0
+    assert set(agreement.expert_model) == {"greedy_soups", "vit3b"}
     per_image = pd.read_parquet(tmp_path / "per_image.parquet")
     assert len(per_image) == 2 * 50000
     for col in ("model", "file_name", "target", "predicted_class", "category", "superclasses",

@@ -142,3 +142,28 @@ def test_non_prototypical_set_has_36_files_covering_the_published_listing():
     assert len(files) == 36
     assert all(e.file_name in files for e in listing("non-proto"))
     assert not any(e.file_name in files for e in listing("model_failure"))
+
+
+def test_published_pair_composition_by_group(published_pairs):
+    # notebook: organism-organism 35, artifact-artifact 728, organism-artifact 40, other 216
+    g = class_groups()
+    a, b = published_pairs[:, 0], published_pairs[:, 1]
+    other = g["other"][a] | g["other"][b]
+    assert int(other.sum()) == 216
+    assert int((g["organism"][a] & g["organism"][b]).sum()) == 35
+    assert int((g["artifact"][a] & g["artifact"][b]).sum()) == 728
+    assert int(((g["organism"][a] & g["artifact"][b]) | (g["artifact"][a] & g["organism"][b])).sum()) == 40
+
+
+@pytest.mark.parametrize("group, total, singleton, non_singleton",
+                         [("organism", 58, 8, 50), ("artifact", 160, 59, 101), ("other", 23, 7, 16)])
+def test_superclasses_touching_each_group(sc, group, total, singleton, non_singleton):
+    # authors' (total = singleton + non-singleton); ours is a reconstruction: within 20 % of each
+    member = class_groups()[group]
+    touching = sc.membership[member].any(axis=0)
+    sizes = sc.membership.sum(axis=0)
+    ours_single = int((touching & (sizes == 1)).sum())
+    ours_multi = int((touching & (sizes > 1)).sum())
+    assert abs(ours_single + ours_multi - total) <= 0.2 * total
+    assert abs(ours_multi - non_singleton) <= 0.2 * non_singleton
+    assert abs(ours_single - singleton) <= max(5, 0.2 * singleton)

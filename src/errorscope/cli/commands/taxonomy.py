@@ -38,6 +38,9 @@ def register(subparsers) -> None:
     p.add_argument("--top", type=int, default=1000, help="keys looked at by --most-common (default 1000)")
     p.add_argument("--count-spurious-pairs", action="store_true",
                    help="print how many distinct (label, prediction) co-occurrence pairs the spurious rows use")
+    p.add_argument("--expert-agreement", action="store_true",
+                   help="also write expert_agreement.csv: our category vs the imagenet-mistakes experts' where a "
+                        "model predicts exactly their prediction (ImageNet only)")
     p.add_argument("--no-per-image", action="store_true", help="do not write per_image.parquet")
     clip = p.add_argument_group("out-of-vocabulary step (needs errorscope[clip])")
     clip.add_argument("--clip-images", type=Path, default=None, metavar="DIR",
@@ -113,6 +116,12 @@ def run(args: argparse.Namespace) -> int:
             write_frame(result.per_image_frame(), out / "per_image.parquet", index=False)
         for g in GROUPS:
             write_frame(result.stats(g), out / f"stats_{g}.csv", index=False)
+        if args.expert_agreement:
+            from ...taxonomy.experts import agreement_summary, expert_agreement
+
+            agreement = expert_agreement(result)
+            write_frame(agreement, out / "expert_agreement.csv", index=False)
+            print(agreement_summary(agreement).round(3).to_string(), file=sys.stderr)
         with atomic_open(out / "taxonomy.json") as fh:
             json.dump({"label_source": result.label_source, "superclasses": result.knowledge.superclasses.source,
                        "cooccurrence_pairs": int(len(result.knowledge.cooccurrence.pairs)),
