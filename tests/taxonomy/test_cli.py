@@ -34,6 +34,10 @@ def test_cli_writes_per_image_and_stats(tmp_path, capsys):
         if g == "all":
             assert st.num_same_superclass[0] == (counts.category == "same_superclass").sum()
             assert st.num_group_correct[0] == (counts.category == "correct").sum()
+    assert main(["taxonomy", *FILES, "--labels", "real", "--out", str(tmp_path / "e"), "--per-image", "errors"]) == 0
+    errors = pd.read_parquet(tmp_path / "e/per_image.parquet")
+    assert (errors.target != errors.predicted_class).all()
+    assert len(errors) == (per_image.target != per_image.predicted_class).sum()
     meta = json.loads((tmp_path / "taxonomy.json").read_text())
     assert meta["label_source"] == "real" and meta["clip_step"] == "skipped"
     assert "CLIP OOV step: skipped" in capsys.readouterr().err

@@ -155,7 +155,7 @@ def test_cli_with_the_clip_step(tiny, train_cache, tmp_path):
     rest = [f"{n},{int(t)}" for n, t in zip(idx.file_names, idx.labels) if n not in listed]
     preds.write_text("file_name,predicted_class\n" + "\n".join(rows + rest) + "\n")
     cache = tmp_path / "oov.json"
-    assert main(["taxonomy", str(preds), "--labels", "real", "--out", str(tmp_path / "out"), "--no-per-image",
+    assert main(["taxonomy", str(preds), "--labels", "real", "--out", str(tmp_path / "out"), "--per-image", "none",
                  "--clip-images", str(images), "--clip-train-embeddings", str(train_cache),
                  "--clip-model", str(root / "errorscope-tiny-clip.json"), "--clip-pretrained", "none",
                  "--clip-cache", str(cache)]) == 0

@@ -46,7 +46,7 @@ def per_image_frame(result, *, errors_only: bool = False) -> pd.DataFrame:
     label_str = np.array([cat.BY_CODE[c].label for c in sorted(cat.BY_CODE)], dtype=object)
     frame = pd.DataFrame({
         "model": pd.Categorical.from_codes(mi, categories=result.models),
-        "file_name": labels.file_names[ci],
+        "file_name": pd.Categorical.from_codes(ci, categories=pd.Index(labels.file_names.astype(str))),
         "target": labels.targets[ci],
         "predicted_class": p.astype(np.int16),
         "problematic": kn.problematic[ci],
@@ -60,9 +60,10 @@ def per_image_frame(result, *, errors_only: bool = False) -> pd.DataFrame:
     sc_code = cat.BY_NAME["common_co_occurrences"].code
     oov_code = cat.BY_NAME["OOV_detected_by_clip"].code
     sstr = superclass_strings(kn.superclasses)
-    sup = np.full(len(frame), "", dtype=object)
     need = np.isin(final, (fg_code, sim_code))
-    sup[need] = sstr[p[need]]
+    uniq, inverse = np.unique(np.append(sstr, ""), return_inverse=True)
+    sup = pd.Categorical.from_codes(np.where(need, inverse[np.minimum(p, len(sstr) - 1)], inverse[-1]),
+                                    categories=pd.Index(uniq))
     shared = np.full(len(frame), "", dtype=object)
     rows = np.flatnonzero(final == fg_code)
     if len(rows):

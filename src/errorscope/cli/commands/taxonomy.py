@@ -41,7 +41,9 @@ def register(subparsers) -> None:
     p.add_argument("--expert-agreement", action="store_true",
                    help="also write expert_agreement.csv: our category vs the imagenet-mistakes experts' where a "
                         "model predicts exactly their prediction (ImageNet only)")
-    p.add_argument("--no-per-image", action="store_true", help="do not write per_image.parquet")
+    p.add_argument("--per-image", choices=["all", "errors", "none"], default="all",
+                   help="rows of per_image.parquet: every (model, image), only top-1 errors, or no file "
+                        "(a population of hundreds of models: use errors or none)")
     clip = p.add_argument_group("out-of-vocabulary step (needs errorscope[clip])")
     clip.add_argument("--clip-images", type=Path, default=None, metavar="DIR",
                       help="ImageNet val image folder (<wnid>/<file> or flat); enables the CLIP step")
@@ -112,8 +114,9 @@ def run(args: argparse.Namespace) -> int:
 
         out = args.out
         out.mkdir(parents=True, exist_ok=True)
-        if not args.no_per_image:
-            write_frame(result.per_image_frame(), out / "per_image.parquet", index=False)
+        if args.per_image != "none":
+            write_frame(result.per_image_frame(errors_only=args.per_image == "errors"), out / "per_image.parquet",
+                        index=False)
         for g in GROUPS:
             write_frame(result.stats(g), out / f"stats_{g}.csv", index=False)
         if args.expert_agreement:
