@@ -51,8 +51,10 @@ def main() -> int:
     from errorscope.taxonomy import classify
     from taxonomy_helpers import real_model_files
 
-    ours = shares(classify(read_population(real_model_files()), "real").stats("all"))
-    eth = shares(pd.read_csv(resource_path("eth_error_analysis/stats-imagenet/non_problematic_stats_all.csv")))
+    ours_stats = classify(read_population(real_model_files()), "real").stats("all")
+    eth_stats = pd.read_csv(resource_path("eth_error_analysis/stats-imagenet/non_problematic_stats_all.csv"))
+    ours = shares(ours_stats)
+    eth = shares(eth_stats)
     names = [n for _, n in SHARES] + ["multi-label + collapsed (% of top-1 errors)"]
     fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), sharex=True)
     for ax, name in zip(axes.flat, names):
@@ -76,6 +78,24 @@ def main() -> int:
                           f"ETH, {len(band)} models with top-1 in [{lo:.1f}, {hi:.1f}] (median)": band[names].median(),
                           "ETH, all 962 (median)": eth[names].median()}).round(1)
     print(table.to_string())
+    # the same architecture among the 962: a Shavit model ``topk_ids_<name>`` and ``timm--<name>.<tag>`` whose
+    # top-1 accuracies agree within 0.05 points (different evaluation runs of the same weights)
+    rows = []
+    for _, o in ours_stats.iterrows():
+        name = o.model_dir_id.removeprefix("topk_ids_")
+        cands = eth_stats[eth_stats.model_dir_id.str.startswith(f"timm--{name}.")]
+        cands = cands[(cands.top1_val_acc - o.top1_val_acc).abs() <= 0.05]
+        if len(cands) == 1:
+            e = cands.iloc[0]
+            so, se = shares(o.to_frame().T).iloc[0], shares(e.to_frame().T).iloc[0]
+            rows.append({"model": name, "eth_id": e.model_dir_id, "top1 ours/eth": f"{o.top1_val_acc:.2f}/{e.top1_val_acc:.2f}",
+                         "mla_all ours/eth": f"{o.mla_all:.1f}/{e.mla_all:.1f}",
+                         "fg % ours/eth": f"{so['fine-grained']:.1f}/{se['fine-grained']:.1f}",
+                         "spurious %": f"{so['spurious correlation']:.1f}/{se['spurious correlation']:.1f}",
+                         "failure %": f"{so['model failure']:.1f}/{se['model failure']:.1f}",
+                         "OOV %": f"0/{se['fine-grained OOV (CLIP)']:.1f}"})
+    if rows:
+        print(pd.DataFrame(rows).to_string(index=False))
     print(f"correlation of model-failure share with top-1: errorscope "
           f"{np.corrcoef(ours.top1, ours['model failure'])[0, 1]:.2f}, ETH {np.corrcoef(eth.top1, eth['model failure'])[0, 1]:.2f}")
     return 0
