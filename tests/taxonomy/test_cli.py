@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
 
 from errorscope.cli.main import main
 from errorscope.taxonomy.listing import parse_listing

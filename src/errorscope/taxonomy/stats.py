@@ -20,7 +20,7 @@ from ..constants import N_CLASSES
 from . import categories as cat
 from .wordnet import GROUPS, check_group, class_groups
 
-__all__ = ["taxonomy_stats", "mla", "group_rows", "STATS_COLUMNS", "IMAGENET_M_COLUMNS", "TRAINING_DATA"]
+__all__ = ["taxonomy_stats", "mla", "group_rows", "STATS_COLUMNS", "IMAGENET_M_COLUMNS"]
 
 META_COLUMNS = ["model_dir_id", "num_params", "training_data", "arch", "arch_family", "arch_group",
                 "extra_annotations"]
@@ -31,10 +31,6 @@ STATS_COLUMNS = [
     "num_common_co_occ", "num_non_prototypical", "num_OOV_clip", "num_not_classified",
 ]
 IMAGENET_M_COLUMNS = ["num_all_imagenet-m_samples", "num_group_imagenet-m_samples", "num_imagenet-m_errors"]
-#: Training-data labels of the ETH tables.
-TRAINING_DATA = ["ImageNet-1k (1.2M)", "ImageNet-21k (14M)", "Merged (30M)", "Merged (38M)", "Flickr YFCC (90M)",
-                 "JFT (300M)", "WIT (400M)", "LAION-400M (400M)", "Instagram (940M)", "RandomInternetImages (2B)",
-                 "LAION-2B (2.3B)", "Instagram (3.6B)"]
 
 _ERROR_COLUMNS = {c.stats_column: c.code for c in cat.CATEGORIES if c.stats_column and c.code in cat.ERROR_CODES}
 
