@@ -1,0 +1,153 @@
+"""``errorscope taxonomy``: classify every top-1 error of every model (Peychev et al., NeurIPS 2023).
+
+Examples::
+
+    errorscope taxonomy preds/ --labels real --out results/taxonomy
+    errorscope taxonomy preds/ --labels real --most-common fg --top 1000
+    errorscope taxonomy preds_a/ --imagenet-a /data/imagenet-a --out results/taxonomy-a
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ...exceptions import InvalidInputError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "taxonomy", help="classify model errors into the Peychev et al. taxonomy",
+        description="Classify every top-1 prediction of every model: correct, collapsed mapping, multi-label, "
+                    "fine-grained, fine-grained OOV (CLIP, optional), spurious correlation, non-prototypical, "
+                    "model failure. Writes per_image.parquet and stats_<group>.csv (ETH column layout).")
+    p.add_argument("predictions", nargs="+", help="prediction files or directories (one model per file)")
+    p.add_argument("--labels", choices=["shankar", "real"], default=None,
+                   help="multi-label source (default: shankar if its file is on this machine, else real)")
+    p.add_argument("--shankar-file", type=Path, default=None,
+                   help="a human_accuracy_v3.0.0.json to use instead of the data resource")
+    p.add_argument("--superclasses", type=Path, default=None,
+                   help="superclass definitions (TOML of this package's format, or the authors' JSON lines)")
+    p.add_argument("--imagenet-a", type=Path, default=None, metavar="DIR",
+                   help="the predictions are on ImageNet-A: its folder (<wnid>/<file>) defines the image index")
+    p.add_argument("--out", type=Path, default=None, help="output directory")
+    p.add_argument("--most-common", metavar="CATEGORY", default=None,
+                   help="list the images most often put in CATEGORY (fg, fg-OOV, multi_label, ...)")
+    p.add_argument("--top", type=int, default=1000, help="keys looked at by --most-common (default 1000)")
+    p.add_argument("--count-spurious-pairs", action="store_true",
+                   help="print how many distinct (label, prediction) co-occurrence pairs the spurious rows use")
+    p.add_argument("--expert-agreement", action="store_true",
+                   help="also write expert_agreement.csv: our category vs the imagenet-mistakes experts' where a "
+                        "model predicts exactly their prediction (ImageNet only)")
+    p.add_argument("--per-image", choices=["all", "errors", "none"], default="all",
+                   help="rows of per_image.parquet: every (model, image), only top-1 errors, or no file "
+                        "(a population of hundreds of models: use errors or none)")
+    clip = p.add_argument_group("out-of-vocabulary step (needs errorscope[clip])")
+    clip.add_argument("--clip-images", type=Path, default=None, metavar="DIR",
+                      help="ImageNet val image folder (<wnid>/<file> or flat); enables the CLIP step")
+    clip.add_argument("--clip-train-embeddings", type=Path, default=None, metavar="NPZ",
+                      help="cached CLIP embeddings + labels of the train images (errorscope.taxonomy.clip."
+                           "build_train_embeddings)")
+    clip.add_argument("--clip-model", default="ViT-L-14-336",
+                      help="open_clip architecture, or a model config JSON file (its stem becomes the name)")
+    clip.add_argument("--clip-pretrained", default="openai",
+                      help="open_clip pretrained tag or checkpoint path; 'none' = random weights (testing only)")
+    clip.add_argument("--clip-cache", type=Path, default=None, help="per (image, prediction) result cache (JSON)")
+    clip.add_argument("--device", default="cpu")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...readers import read_population
+    from ...taxonomy import classify
+    from ...taxonomy.labels import shankar_available
+    from ...taxonomy.wordnet import GROUPS
+
+    if args.top < 1:
+        raise InvalidInputError(f"--top must be a positive integer, got {args.top}.")
+    if args.out is None and args.most_common is None and not args.count_spurious_pairs:
+        raise InvalidInputError("Nothing to do: give --out DIR, --most-common CATEGORY or --count-spurious-pairs.")
+    if args.most_common is not None:
+        from ...taxonomy.categories import get_category
+
+        get_category(args.most_common)  # fail fast on a bad name
+    index = None
+    labels = None
+    if args.imagenet_a is not None:
+        from ...taxonomy.imagenet_a import imagenet_a_index
+
+        index = imagenet_a_index(args.imagenet_a)
+        if args.labels is not None:
+            raise InvalidInputError("--labels does not apply to ImageNet-A (M = [target]).")
+    else:
+        source = args.labels or ("shankar" if (args.shankar_file or shankar_available()) else "real")
+        from ...taxonomy.labels import load_multilabels
+
+        labels = load_multilabels(source, path=args.shankar_file) if source == "shankar" else load_multilabels("real")
+    population = read_population(args.predictions, index=index, progress=True)
+    detector = None
+    if args.clip_images is not None:
+        from ...taxonomy.clip import ClipOOVDetector
+
+        if args.clip_train_embeddings is None:
+            raise InvalidInputError("--clip-images needs --clip-train-embeddings (the train-neighbour cache).")
+        arch = args.clip_model
+        if arch.endswith(".json") and Path(arch).is_file():
+            from ..._optional import require
+
+            require("open_clip", extra="clip").add_model_config(Path(arch))
+            arch = Path(arch).stem
+        pretrained = None if args.clip_pretrained.lower() == "none" else args.clip_pretrained
+        detector = ClipOOVDetector.from_pretrained(arch, pretrained, images=args.clip_images,
+                                                   train_embeddings=args.clip_train_embeddings,
+                                                   cache=args.clip_cache, device=args.device)
+    result = classify(population, labels, clip=detector, superclasses=args.superclasses, progress=True)
+    if detector is not None and args.clip_cache is not None:
+        detector.save_cache()
+    note = (f"label source: {result.label_source}; superclasses: {result.knowledge.superclasses.source}; "
+            f"co-occurrence: {len(result.knowledge.cooccurrence.pairs)} pairs ({result.knowledge.cooc_excluded}); "
+            f"CLIP OOV step: {result.clip_step}")
+    if args.out is not None:
+        from ..._io import atomic_open, write_frame
+
+        out = args.out
+        out.mkdir(parents=True, exist_ok=True)
+        if args.per_image != "none":
+            write_frame(result.per_image_frame(errors_only=args.per_image == "errors"), out / "per_image.parquet",
+                        index=False)
+        for g in GROUPS:
+            write_frame(result.stats(g), out / f"stats_{g}.csv", index=False)
+        if args.expert_agreement:
+            from ...taxonomy.experts import agreement_summary, expert_agreement
+
+            agreement = expert_agreement(result)
+            write_frame(agreement, out / "expert_agreement.csv", index=False)
+            print(agreement_summary(agreement).round(3).to_string(), file=sys.stderr)
+        with atomic_open(out / "taxonomy.json") as fh:
+            json.dump({"label_source": result.label_source, "superclasses": result.knowledge.superclasses.source,
+                       "cooccurrence_pairs": int(len(result.knowledge.cooccurrence.pairs)),
+                       "cooccurrence_held_out": result.knowledge.cooc_excluded, "clip_step": result.clip_step,
+                       "models": result.models, "index": result.index_name}, fh, indent=2)
+        print(f"wrote {out} ({len(result.models)} models; {note})", file=sys.stderr)
+    if args.count_spurious_pairs:
+        from ...taxonomy.most_common import count_spurious_pairs
+
+        print(f"{len(count_spurious_pairs(result))} distinct spurious-correlation pairs (label, prediction)")
+    if args.most_common is not None:
+        from ...taxonomy.categories import get_category
+        from ...taxonomy.most_common import format_most_common, most_common
+
+        text = format_most_common(most_common(result, args.most_common, top=args.top))
+        if args.out is not None:
+            from ..._io import atomic_open
+
+            target = args.out / f"most_common_{get_category(args.most_common).cli_name}.txt"
+            with atomic_open(target) as fh:
+                fh.write(text)
+            print(f"wrote {target}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        print(note, file=sys.stderr)
+    return 0

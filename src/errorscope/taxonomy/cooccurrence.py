@@ -1,0 +1,125 @@
+"""Common co-occurrence ("spurious correlation") pairs, derived from the ReaL labels (spec §7).
+
+Recipe: go through the 50,000 ReaL lists; skip the excluded files (the evaluation set of the multi-label
+source, so that pairs are learnt on held-out images); skip empty lists (the original label is not added to
+them); append the original label when it is missing; skip lists of one label; count each unordered pair once
+per image. Keep the pairs whose superclasses are disjoint and that occur in at least ``min_count`` images.
+
+With the Shankar et al. evaluation set excluded and the authors' superclasses this gives the published 1,019
+pairs. With the ReaL source nothing can be held out without losing evaluation images, so no file is excluded
+(:func:`derive_cooccurrence` with ``exclude=()``); see ``docs/taxonomy.md`` for the resulting differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..constants import N_CLASSES
+from ..exceptions import InvalidInputError
+from .superclasses import Superclasses
+
+__all__ = ["Cooccurrence", "derive_cooccurrence"]
+
+
+@dataclass(frozen=True, eq=False)
+class Cooccurrence:
+    """The derived pairs and the counts of every recipe step.
+
+    Attributes
+    ----------
+    counts : int32 (1000, 1000) symmetric: images in which both labels occur.
+    pairs : int16 (K, 2) the kept unordered pairs, a < b, sorted.
+    matrix : bool (1000, 1000) symmetric membership (both orderings), ``cooc(a, b)``.
+    steps : dict of the recipe's counts (excluded, empty, single_label, contributing, pair_occurrences,
+        distinct_pairs, disjoint_pairs, kept_pairs).
+    n_excluded_files : how many files were excluded.
+    """
+
+    counts: np.ndarray
+    pairs: np.ndarray
+    matrix: np.ndarray
+    steps: dict[str, int]
+    n_excluded_files: int
+
+    @classmethod
+    def from_pairs(cls, pairs) -> "Cooccurrence":
+        """Use a given list of unordered pairs (for example the authors' 1,019) instead of deriving them."""
+        arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        if arr.size and (arr.min() < 0 or arr.max() >= N_CLASSES):
+            raise InvalidInputError(f"Co-occurrence pairs must hold class ids 0..{N_CLASSES - 1}.")
+        lo, hi = np.minimum(arr[:, 0], arr[:, 1]), np.maximum(arr[:, 0], arr[:, 1])
+        matrix = np.zeros((N_CLASSES, N_CLASSES), dtype=bool)
+        matrix[lo, hi] = True
+        matrix[hi, lo] = True
+        matrix[np.arange(N_CLASSES), np.arange(N_CLASSES)] = False
+        pa, pb = np.nonzero(np.triu(matrix, 1))
+        matrix.flags.writeable = False
+        return cls(np.zeros((N_CLASSES, N_CLASSES), dtype=np.int32), np.stack([pa, pb], 1).astype(np.int16),
+                   matrix, {"kept_pairs": int(len(pa))}, 0)
+
+
+def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = (), min_count: int = 2,
+                        real_labels: tuple[np.ndarray, np.ndarray] | None = None,
+                        targets: np.ndarray | None = None) -> Cooccurrence:
+    """Run the co-occurrence recipe.
+
+    Parameters
+    ----------
+    superclasses : the superclasses used for the disjointness filter.
+    exclude : validation file names to skip (the evaluation set of the Shankar source).
+    min_count : keep pairs seen in at least this many images (published: 2).
+    real_labels, targets : the padded ReaL matrix and sizes, and the original labels; default: the
+        package's ReaL labels and :func:`~errorscope.index.val_index` labels (row i = val image i + 1).
+    """
+    from ..annotations import real_label_sets
+    from ..index import val_index
+
+    if not isinstance(min_count, (int, np.integer)) or min_count < 1:
+        raise InvalidInputError(f"Expected `min_count` to be a positive integer, but got {min_count!r}.")
+    labels, sizes = real_labels if real_labels is not None else real_label_sets()
+    t = np.asarray(targets if targets is not None else val_index().labels).astype(np.int16)
+    n = len(sizes)
+    excluded = np.zeros(n, dtype=bool)
+    exclude = list(exclude)
+    if exclude:
+        pos = val_index().positions(exclude)
+        excluded[pos[pos >= 0]] = True
+    empty = (sizes == 0) & ~excluded
+    live = ~excluded & ~empty
+    present = labels >= 0
+    has_t = (labels == t[:, None]).any(axis=1)
+    # the list with the original label appended where missing, as a padded matrix
+    full = np.concatenate([labels, np.where(has_t, -1, t)[:, None].astype(np.int16)], axis=1)
+    full_present = np.concatenate([present, ~has_t[:, None]], axis=1)
+    n_labels = full_present.sum(axis=1)
+    single = live & (n_labels == 1)
+    contributing = live & (n_labels >= 2)
+    rows = full[contributing]
+    ok = full_present[contributing]
+    k = rows.shape[1]
+    ia, ib = np.triu_indices(k, 1)
+    a, b = rows[:, ia], rows[:, ib]
+    valid = ok[:, ia] & ok[:, ib] & (a != b)
+    lo, hi = np.minimum(a, b)[valid].astype(np.int64), np.maximum(a, b)[valid].astype(np.int64)
+    # one count per image and unordered pair (duplicated labels within a list are counted once)
+    img = np.broadcast_to(np.arange(len(rows))[:, None], a.shape)[valid]
+    key = np.unique(img.astype(np.int64) * N_CLASSES * N_CLASSES + lo * N_CLASSES + hi)
+    flat = key % (N_CLASSES * N_CLASSES)
+    counts = np.bincount(flat, minlength=N_CLASSES * N_CLASSES).reshape(N_CLASSES, N_CLASSES).astype(np.int32)
+    counts = counts + counts.T
+    upper = np.triu(counts > 0, 1)
+    disjoint = upper & ~superclasses.same
+    kept = disjoint & (counts >= min_count)
+    pa, pb = np.nonzero(kept)
+    pairs = np.stack([pa, pb], axis=1).astype(np.int16)
+    matrix = kept | kept.T
+    matrix.flags.writeable = False
+    steps = {
+        "excluded": int(excluded.sum()), "empty": int(empty.sum()), "single_label": int(single.sum()),
+        "contributing": int(contributing.sum()), "pair_occurrences": int(len(key)),
+        "distinct_pairs": int(upper.sum()), "disjoint_pairs": int(disjoint.sum()), "kept_pairs": int(kept.sum()),
+    }
+    return Cooccurrence(counts, pairs, matrix, steps, len(exclude))
