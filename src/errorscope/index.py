@@ -75,6 +75,32 @@ class ImageIndex:
         return pos.astype(np.int64)
 
 
+_CANONICAL = np.frombuffer(b"ILSVRC2012_val_00000000.JPEG", dtype=np.uint8)
+_DIGITS = slice(15, 23)
+_DIGIT_WEIGHTS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
+
+
+def _fixed_width_positions(arr) -> np.ndarray | None:
+    """Bare canonical names only (every string 28 bytes): check and parse them on the raw byte buffer."""
+    import pyarrow as pa
+
+    if arr.type != pa.string() or arr.null_count or len(arr) == 0:
+        return None
+    offsets_buf, data_buf = arr.buffers()[1], arr.buffers()[2]
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[arr.offset: arr.offset + len(arr) + 1]
+    if offsets[-1] - offsets[0] != 28 * len(arr) or not (np.diff(offsets) == 28).all():
+        return None
+    u8 = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0]: offsets[-1]].reshape(len(arr), 28)
+    digits = u8[:, _DIGITS].astype(np.int64) - 48
+    if ((u8[:, :15] != _CANONICAL[:15]).any() or (u8[:, 23:] != _CANONICAL[23:]).any()
+            or (digits < 0).any() or (digits > 9).any()):
+        return None
+    pos = digits @ _DIGIT_WEIGHTS - 1
+    if pos.min() < 0 or pos.max() >= N_VAL:
+        return None
+    return pos
+
+
 def _val_positions(names) -> np.ndarray | None:
     """Fast path for the validation index: read the position from ``..._val_XXXXXXXX.JPEG`` and check it.
 
@@ -84,7 +110,10 @@ def _val_positions(names) -> np.ndarray | None:
     import pyarrow.compute as pc
 
     try:
-        arr = pa.array(names, type=pa.string())
+        arr = names if isinstance(names, pa.Array) else pa.array(names, type=pa.string())
+        fixed = _fixed_width_positions(arr)
+        if fixed is not None:
+            return fixed
         number = pc.cast(pc.utf8_slice_codeunits(arr, -13, -5), pa.int64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
         return None

@@ -129,20 +129,21 @@ def probabilities(path: Path, values, *, column: str, row_offset: int, rows=None
 
 def align_rows(path: Path, model: str, index: ImageIndex, names, top1, *, prob=None, topk=None,
                row_offset: int, name_column: str = "file_name", class_column: str = "predicted_class",
-               prob_column: str = "predicted_probability", topk_column: str = "top5") -> Predictions:
+               prob_column: str = "predicted_probability", topk_column: str = "top5",
+               positions: np.ndarray | None = None) -> Predictions:
     """Place rows named by file on ``index``; images no row names stay missing.
 
     ``names`` are file names or paths ending in them; ``row_offset`` turns a 0-based row into the 1-based row
-    number shown in errors (2 for a CSV with a header).
+    number shown in errors (2 for a CSV with a header). ``positions``, when the caller already resolved the
+    names (the CSV fast path), skips that lookup; the duplicate and value checks still run.
     """
-    names = np.asarray(names, dtype=object)
     n = len(names)
     if n == 0:
         raise IngestError(path, "the file holds no prediction rows.", fix="write one row per image.")
-    pos = index.positions(names)
+    pos = index.positions(np.asarray(names, dtype=object)) if positions is None else positions
     if (pos < 0).any():
         bad = int(np.argmax(pos < 0))
-        raise IngestError(path, f"unknown file name {names[bad]!r}; expected an image of the {index.name} index "
+        raise IngestError(path, f"unknown file name {str(names[bad])!r}; expected an image of the {index.name} index "
                           f"such as {index.file_names[0]!r}.", row=bad + row_offset, column=name_column,
                           fix="remove the row or correct the file name (bare names and paths ending in them both work).")
     dup = pd.Index(pos).duplicated()
