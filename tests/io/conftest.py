@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-IMAGENETX_ACCURACY = {"ViT": 0.78006, "ResNet50": 0.76130, "SimCLR": 0.68142, "DINO": 0.76754}
 
 
 @pytest.fixture(scope="session")
