@@ -79,12 +79,16 @@ class Analysis:
         ImageNet-X ``average`` per error type, ``worst_factor`` (name) and ``worst_factor_accuracy``.
     factors : tidy DataFrame (see :func:`tidy_factor_frame`) for every (which, error_type)
     tables : {(which, error_type): (accuracies_per_factor frame, accuracies_per_factor_metaclass frame)}
+    calibration : ECE per model and factor (first ``which``, ``class`` correctness), None without probabilities
+    shifts : tidy misclassification shifts per model and factor (first ``which``, first error type)
     settings : how the analysis was run (real_empty, filter_prototypes, confidence, licence note)
     """
 
     summary: pd.DataFrame
     factors: pd.DataFrame
     tables: dict = field(default_factory=dict)
+    calibration: pd.DataFrame | None = None
+    shifts: pd.DataFrame | None = None
     settings: dict = field(default_factory=dict)
 
     def robust_factors(self, model: str, *, which: str = "top", error_type: str = "class", n: int = 3
@@ -146,7 +150,16 @@ def analyze(pop: Population, *, which: tuple[str, ...] = ("top", "multi"),
                 summary["worst_factor"] = np.array(FACTORS, dtype=object)[worst]
                 summary["worst_factor_accuracy"] = acc[np.arange(len(worst)), worst]
     factors = pd.concat(tidy, ignore_index=True) if tidy else pd.DataFrame()
+    calibration = shifts = None
+    if which and error_types:
+        from .imagenetx_stats import factor_calibration, misclassification_shifts
+
+        if pop.prob is not None and np.isfinite(pop.prob).any():
+            calibration = factor_calibration(pop, which=which[0], filter_prototypes=filter_prototypes)
+            summary["ece"] = calibration["average"].reindex(summary.index)
+        shifts = misclassification_shifts(pop, which=which[0], error_type=error_types[0],
+                                          filter_prototypes=filter_prototypes)
     settings = {"real_empty": real_empty, "filter_prototypes": filter_prototypes, "confidence": confidence,
                 "which": list(which), "error_types": list(error_types), "interval": "wilson",
                 "license": LICENSE_NOTE}
-    return Analysis(summary, factors, tables, settings)
+    return Analysis(summary, factors, tables, calibration, shifts, settings)

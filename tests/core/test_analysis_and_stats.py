@@ -123,6 +123,11 @@ def test_analyze_command_prints_and_writes(base_dir, tmp_path, capsys):
     assert summary.loc["ViT", "top1"] == pytest.approx(0.78006)
     factors = pd.read_parquet(tmp_path / "factors.parquet")
     assert set(factors.error_type) == {"class", "metaclass", "real_class"}
+    ece = pd.read_csv(tmp_path / "calibration.csv", index_col=0)
+    assert round(ece.loc["ViT", "average"], 4) == 0.0163 and round(ece.loc["ViT", "worst_factor"], 4) == 0.2123
+    assert summary.loc["ViT", "ece"] == pytest.approx(ece.loc["ViT", "average"])
+    shifts = pd.read_csv(tmp_path / "misclassification_shifts.csv").set_index("factor")
+    assert shifts.loc["pose", "shift"] == pytest.approx(-0.2594, abs=5e-5)
 
 
 def test_analyze_rejects_other_indices(base_population):

@@ -11,7 +11,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "analyze",
         help="summarise accuracies and the most / least robust ImageNet-X factors",
         description="Score prediction files under the original labels, ReaL and the ImageNet-X factors; print "
-        "a summary and, with --out, write tidy tables (summary.csv, factors.parquet, factors.csv). "
+        "a summary and, with --out, write tidy tables (summary.csv, factors.parquet, factors.csv, calibration.csv "
+        "(ECE per factor, when the files have probabilities), misclassification_shifts.csv). "
         "ImageNet-X annotations: CC BY-NC 4.0.",
     )
     p.add_argument("predictions", nargs="+", type=Path, metavar="PREDICTIONS",
@@ -69,5 +70,12 @@ def run(args: argparse.Namespace) -> int:
         write_frame(analysis.summary, args.out / "summary.csv")
         write_frame(analysis.factors, args.out / "factors.csv", index=False)
         write_frame(analysis.factors, args.out / "factors.parquet", index=False)
-        print(f"\nwrote {args.out}/summary.csv, factors.csv, factors.parquet")
+        written = ["summary.csv", "factors.csv", "factors.parquet"]
+        if analysis.calibration is not None:
+            write_frame(analysis.calibration, args.out / "calibration.csv")
+            written.append("calibration.csv")
+        if analysis.shifts is not None:
+            write_frame(analysis.shifts, args.out / "misclassification_shifts.csv", index=False)
+            written.append("misclassification_shifts.csv")
+        print(f"\nwrote {', '.join(str(args.out / w) for w in written)}")
     return 0
