@@ -23,6 +23,9 @@ extension           content
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -167,13 +170,17 @@ def read_population(paths: str | Path | Iterable[str | Path], *, index: ImageInd
     files = _expand(paths)
     preds: list[Predictions] = []
     origin: dict[str, Path] = {}
-    for f in tqdm(files, desc="reading predictions", unit="file", disable=not progress):
-        pred = read_predictions(f, index=index)
-        if pred.model in origin:
-            raise IngestError(f, f"model name {pred.model!r} is already used by {str(origin[pred.model])!r}; "
-                              "every model of a population needs its own name.",
-                              fix="remove the duplicate, or rename one file (the name is the file stem, or the "
-                              "name stored in a pickle / NPZ).")
-        origin[pred.model] = f
-        preds.append(pred)
+    # Files are parsed on a few threads (pyarrow and NumPy release the GIL); results keep the file order and
+    # the first bad file raises its own IngestError.
+    workers = max(1, min(4, os.cpu_count() or 1, len(files)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parsed = pool.map(lambda f: read_predictions(f, index=index), files)
+        for f, pred in zip(tqdm(files, desc="reading predictions", unit="file", disable=not progress), parsed):
+            if pred.model in origin:
+                raise IngestError(f, f"model name {pred.model!r} is already used by {str(origin[pred.model])!r}; "
+                                  "every model of a population needs its own name.",
+                                  fix="remove the duplicate, or rename one file (the name is the file stem, or "
+                                  "the name stored in a pickle / NPZ).")
+            origin[pred.model] = f
+            preds.append(pred)
     return Population.from_predictions(preds)

@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="val (default), and/or train for prediction files on the 11,233 annotated train images")
     p.add_argument("--keep-prototypes", action="store_true", help="keep the 3,000 prototypical images")
     p.add_argument("--no-parquet", action="store_true", help="write CSV tables only")
+    p.add_argument("--no-intervals", action="store_true", help="do not write factor_intervals.csv")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
             files = write_table_tree(pop, args.table_dir, group, error_types=tuple(args.error_types),
                                      which_factors=tuple(args.which_factor), partition=partition,
                                      filter_prototypes=not args.keep_prototypes, parquet=not args.no_parquet,
+                                     intervals=not args.no_intervals,
                                      progress=not args.quiet)
             print(f"{group} ({partition}): {len(pop)} models -> {len(files)} files under {args.table_dir}")
     return 0
