@@ -27,7 +27,7 @@ from ..exceptions import InvalidInputError
 from ..predictions import Population
 
 __all__ = ["MetricSuite", "imagenetx_suite", "imagenetx_factor_metrics", "taxonomy_metrics", "published_layout",
-           "eth_stats_from_categories", "TAXONOMY_COUNT_COLUMNS"]
+           "eth_stats_from_categories", "factor_error_ratios", "TAXONOMY_COUNT_COLUMNS"]
 
 #: Count / MLA columns of the ETH stats layout copied into ``error_categories`` (per model and subset).
 TAXONOMY_COUNT_COLUMNS = [
@@ -109,12 +109,12 @@ def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] =
     return {"factors": factors, "summary": summary}
 
 
-def taxonomy_metrics(population: Population, *, labels: str = "real") -> dict[str, pd.DataFrame]:
+def taxonomy_metrics(population: Population, *, labels: str = "real", chunk: int = 256) -> dict[str, pd.DataFrame]:
     """The error taxonomy of every model as the derived table ``error_categories``.
 
     :func:`errorscope.taxonomy.classify` with the multi-label source ``labels`` (``"real"`` or ``"shankar"``),
     CLIP step skipped, then :meth:`~errorscope.taxonomy.TaxonomyResult.stats` for the subsets all, organism,
-    artifact and other.
+    artifact and other, ``chunk`` models at a time (the numbers do not depend on it).
 
     Returns
     -------
@@ -133,23 +133,28 @@ def taxonomy_metrics(population: Population, *, labels: str = "real") -> dict[st
         raise InvalidInputError(
             f"The error taxonomy needs predictions on the ImageNet validation index, got {population.index.name!r}."
         )
-    result = classify(population, _multilabels(labels), knowledge=_knowledge(labels))
-    names = {m.replace("/", "--"): m for m in population.models}
+    if chunk < 1:
+        raise InvalidInputError(f"Expected `chunk` to be a positive integer, but got {chunk}.")
     frames = []
-    for subset in GROUPS:
-        st = result.stats(subset)
-        frame = pd.DataFrame({"model": st["model_dir_id"].map(names).astype(str), "subset": subset,
-                              "label_source": st["label_source"].astype(str),
-                              "clip_step": st["clip_step"].astype(str),
-                              "top1": st["imagenet_top1_val_acc"].to_numpy(np.float64) / 100.0,
-                              "mla": st["mla_all"].to_numpy(np.float64) / 100.0})
-        for c in TAXONOMY_COUNT_COLUMNS:
-            frame[c] = st[c].to_numpy(np.float64 if c.startswith("mla") else np.int64)
-        errors = st["num_group_top1_errors"].to_numpy(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for c in ETH_CATEGORIES:
-                frame[f"share_{c[4:]}"] = st[c].to_numpy(np.float64) / errors
-        frames.append(frame)
+    for start in range(0, len(population), chunk):  # every statistic is per model: chunks bound the memory
+        sub = Population(population.models[start:start + chunk], population.top1[start:start + chunk], None,
+                         population.index)
+        result = classify(sub, _multilabels(labels), knowledge=_knowledge(labels))
+        names = {m.replace("/", "--"): m for m in sub.models}
+        for subset in GROUPS:
+            st = result.stats(subset)
+            frame = pd.DataFrame({"model": st["model_dir_id"].map(names).astype(str), "subset": subset,
+                                  "label_source": st["label_source"].astype(str),
+                                  "clip_step": st["clip_step"].astype(str),
+                                  "top1": st["imagenet_top1_val_acc"].to_numpy(np.float64) / 100.0,
+                                  "mla": st["mla_all"].to_numpy(np.float64) / 100.0})
+            for c in TAXONOMY_COUNT_COLUMNS:
+                frame[c] = st[c].to_numpy(np.float64 if c.startswith("mla") else np.int64)
+            errors = st["num_group_top1_errors"].to_numpy(np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                for c in ETH_CATEGORIES:
+                    frame[f"share_{c[4:]}"] = st[c].to_numpy(np.float64) / errors
+            frames.append(frame)
     return {"error_categories": pd.concat(frames, ignore_index=True)}
 
 
@@ -239,3 +244,32 @@ def published_layout(factors: pd.DataFrame, summary: pd.DataFrame, *, which: str
     wide["worst_100_classes"] = s["worst_100_classes"]
     wide.columns.name = None
     return wide.sort_index()
+
+
+def factor_error_ratios(factors: pd.DataFrame, *, which: str = "top", error_type: str = "class",
+                        confidence: float = 0.95) -> pd.DataFrame:
+    """Error ratios with intervals from the stored ``factors`` rows (what ``model_error_ratios`` draws).
+
+    Returns columns ``model, factor, correct, total, accuracy, ci_low, ci_high, error_ratio, er_low, er_high``
+    for the 16 factors, with the conventions of :func:`errorscope.analysis.tidy_factor_frame`: Wilson interval
+    of the factor accuracy; the error-ratio interval divides the Wilson interval of the factor's error rate by
+    the overall error rate (the ``average`` row of the same model).
+    """
+    from ..metrics.intervals import wilson_interval
+    from ..metrics.ratios import error_ratio, error_ratio_interval
+
+    sel = factors[(factors["which"] == which) & (factors["error_type"] == error_type)]
+    if sel.empty:
+        raise InvalidInputError(f"No stored factor rows for which={which!r}, error_type={error_type!r}.")
+    avg = sel[sel["factor"] == "average"].set_index("model")["accuracy"]
+    rows = sel[sel["factor"].isin(FACTORS) & (sel["total"] > 0)].copy()
+    average = rows["model"].map(avg).to_numpy(np.float64)
+    correct, total = rows["correct"].to_numpy(np.int64), rows["total"].to_numpy(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = correct / total
+    rows["accuracy"] = acc
+    rows["ci_low"], rows["ci_high"] = wilson_interval(correct, total, confidence=confidence)
+    rows["error_ratio"] = error_ratio(acc, average)
+    rows["er_low"], rows["er_high"] = error_ratio_interval(correct, total, average, confidence=confidence)
+    return rows[["model", "factor", "correct", "total", "accuracy", "ci_low", "ci_high", "error_ratio", "er_low",
+                 "er_high"]].reset_index(drop=True)
