@@ -142,7 +142,7 @@ def taxonomy_metrics(population: Population, *, labels: str = "real", chunk: int
         result = classify(sub, _multilabels(labels), knowledge=_knowledge(labels))
         names = {m.replace("/", "--"): m for m in sub.models}
         for subset in GROUPS:
-            st = result.stats(subset)
+            st = result.stats(subset, metadata=_NO_METADATA)  # model metadata is not stored here
             frame = pd.DataFrame({"model": st["model_dir_id"].map(names).astype(str), "subset": subset,
                                   "label_source": st["label_source"].astype(str),
                                   "clip_step": st["clip_step"].astype(str),
@@ -156,6 +156,9 @@ def taxonomy_metrics(population: Population, *, labels: str = "real", chunk: int
                     frame[f"share_{c[4:]}"] = st[c].to_numpy(np.float64) / errors
             frames.append(frame)
     return {"error_categories": pd.concat(frames, ignore_index=True)}
+
+
+_NO_METADATA = pd.DataFrame(index=pd.Index([], name="model_dir_id"))
 
 
 def _multilabels(labels: str):
