@@ -144,7 +144,7 @@ def build_report(context: ReportContext) -> str:
             models_order = {m.replace("/", "--"): i for i, m in enumerate(context.models)}
             t = t.assign(_m=t["model_dir_id"].map(models_order), _g=t["group"].map(order)).sort_values(
                 ["_m", "_g"], kind="stable").drop(columns=["_m", "_g"])
-        cols = [("model_dir_id", "model", "text")] + ([("group", "images of", "text")] if "group" in t.columns else [])
+        cols = [("model_dir_id", "model", "text")] + ([("group", "image group", "text")] if "group" in t.columns else [])
         for c, label in (("num_group_samples", "images"), ("num_group_top1_errors", "top-1 errors")):
             if c in t.columns:
                 cols.append((c, label, "int"))
