@@ -113,3 +113,18 @@ def test_hover_shows_tooltip_and_model_switch(page):
     pg.mouse.move(5, 5)
     pg.locator("#er-chart").hover(position={"x": 2, "y": 2})
     assert not tip.is_visible()
+
+
+@pytest.mark.slow
+def test_taxonomy_section_filters_by_group(page):
+    pg, _ = page
+    pg.locator("#taxonomy").scroll_into_view_if_needed()
+    assert pg.locator("#taxonomy-table").is_visible() and pg.locator("#taxonomy-share-table").is_visible()
+    assert "CLIP step: skipped" in pg.locator("#taxonomy").inner_text()
+    total = pg.locator("#taxonomy-table tbody tr").count()
+    assert total == 16  # 4 models x (all, organism, artifact, other)
+    pg.select_option('select.table-select[data-table="taxonomy-table"][data-col="1"]', "organism")
+    assert column(pg, "taxonomy-table", 1) == ["organism"] * 4
+    pg.screenshot(path=str(ARTIFACTS / "report_taxonomy.png"))
+    pg.select_option('select.table-select[data-table="taxonomy-table"][data-col="1"]', "")
+    assert len(column(pg, "taxonomy-table", 1)) == total

@@ -25,8 +25,8 @@ def test_report_has_every_section_and_numbers(context):
     for s in SECTIONS:
         assert f'<section id="{s}">' in html
     assert "78.01%" in html and "83.99%" in html  # ViT top-1 and ReaL
-    assert "Error taxonomy: not computed" in html
-    assert html.count('<table id="') == 5  # summary, factors, metaclass, comparison, mistakes
+    assert 'id="taxonomy-table"' in html  # computed by default (ReaL labels)
+    assert html.count('<table id="') == 7  # summary, factors, metaclass, taxonomy x 2, comparison, mistakes
     assert "CC BY-NC 4.0" in html
 
 

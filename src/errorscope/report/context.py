@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["ReportContext", "REPORT_FIGURES", "png_data_uri"]
+__all__ = ["ReportContext", "REPORT_FIGURES", "png_data_uri", "user_eth_stats"]
 
 #: The figures embedded in a report (``model_metaclasses`` stands for one ``model_metaclasses_<model>`` per model).
 REPORT_FIGURES = ["highlevel_scatter_plot", "model_error_ratios", "model_metaclasses", "error_categories_relative"]
@@ -42,13 +42,15 @@ class ReportContext:
 
     Attributes
     ----------
-    summary : one row per model: ``model, top1`` and optionally ``top5, real, mla, n_covered`` (fractions).
+    summary : one row per model: ``model, top1`` and optionally ``top5, real, mla, mla_minor, mla_explainable,
+        n_covered`` (fractions; ``mla*`` from the taxonomy's ``all`` group).
     factors : tidy factor frame (``model, error_type, which, metaclass, factor, correct, total, accuracy,
         ci_low, ci_high, error_ratio, er_low, er_high``); ``metaclass == "all"`` rows are overall, the others
         the per-metaclass breakdown; ``factor == "average"`` rows hold the overall accuracy.
     mistakes : ``model, rank, true_name, predicted_name, count, share_of_errors``.
-    taxonomy : optional ETH stats rows of the models (``non_problematic_stats_all.csv`` layout, ``model_dir_id``
-        = model name); None renders "not computed".
+    taxonomy : optional ETH stats rows of the models (``non_problematic_stats_<group>.csv`` layout,
+        ``model_dir_id`` = model name, optional ``group`` and ``share_<count column>`` columns); None renders
+        "not computed".
     comparison : optional ``model, factor, value, pop_median, pop_p10, pop_p90, percentile``.
     figures : figure name -> ``data:`` URI (PNG) embedded in the page.
     examples : optional ``group, file_name, caption, src`` (``src`` a ``data:`` URI thumbnail).
@@ -88,20 +90,25 @@ class ReportContext:
 
     @classmethod
     def from_population(cls, pop, *, taxonomy: pd.DataFrame | None = None, taxonomy_images: pd.DataFrame | None = None,
-                        images_dir: str | Path | None = None,
+                        taxonomy_labels: str | None = "real", images_dir: str | Path | None = None,
                         figures: bool = True, comparison: bool = True, title: str | None = None,
                         n_examples: int = 6, dpi: int = 90) -> "ReportContext":
         """Compute every table of the report for a population of models on the ImageNet validation set.
 
         Numbers come from :func:`errorscope.analysis.analyze` (via :func:`errorscope.report.tables.report_tables`).
-        ``taxonomy`` (ETH stats rows per model) is shown as given.
+        The error taxonomy is computed with :func:`errorscope.report.tables.taxonomy_tables` from the
+        multi-label source ``taxonomy_labels`` (``"real"``, default, or ``"shankar"``; None skips it), unless
+        ``taxonomy`` (ETH stats rows per model, optional ``group`` column) is given, which is shown as given.
+        Its ``all`` rows fill the headline MLA.
         ``images_dir`` (an ImageNet val folder, flat or one folder per wnid) adds thumbnails of mistakes per
-        factor; with ``taxonomy_images`` (``model, file_name, category, true_name, predicted_name``) also per
-        error category.
+        factor and per error category (from the computed taxonomy, or ``taxonomy_images`` with columns
+        ``model, file_name, category, true_name, predicted_name``).
         """
         from . import tables as T
 
         notes = [
+            "Top-1, top-5 and ReaL accuracies are over the images a model has a prediction for (a missing "
+            "prediction is left out, not counted as wrong; 'images predicted' gives the count).",
             "Factor statistics use the ImageNet-X validation annotations (top factor, the 2,758 prototypical images "
             "removed), CC BY-NC 4.0.",
             "Factor accuracy intervals are 95% Wilson intervals; an error-ratio interval maps the factor "
@@ -111,6 +118,23 @@ class ReportContext:
         ]
         summary, factors = T.report_tables(pop)
         mistakes = T.top_mistakes(pop)
+        tax_note = ""
+        if taxonomy is None and taxonomy_labels is not None:
+            taxonomy, result = T.taxonomy_tables(pop, labels=taxonomy_labels)
+            if images_dir is not None and taxonomy_images is None:
+                taxonomy_images = T.category_images(result)
+        if taxonomy is not None:
+            if "group" not in taxonomy.columns:
+                taxonomy = taxonomy.assign(group="all")
+            summary = T.add_taxonomy_accuracy(summary, taxonomy)
+            tax_note = _taxonomy_note(taxonomy)
+            notes.append("MLA (multi-label accuracy, Peychev et al. 2023) is the class-averaged accuracy over the "
+                         "non-problematic images of the error taxonomy's label source, counting collapsed-mapping "
+                         "and multi-label predictions as correct; label source and CLIP step are stated in the "
+                         "error-taxonomy section.")
+        else:
+            tax_note = "Run without --no-taxonomy (or pass per-model stats in the ETH non_problematic_stats layout) " \
+                       "to fill it; the figure shows the published population only."
         comp = None
         fig_uris: dict[str, str] = {}
         if comparison:
@@ -134,13 +158,42 @@ class ReportContext:
             if examples.empty:
                 examples = None
             ex_note = f"no mistake of these models has an image in {images_dir}."
-        tax_note = ("" if taxonomy is not None else
-                    "Pass per-model stats in the ETH non_problematic_stats layout (errorscope taxonomy) to fill it; "
-                    "the figure shows the published population only.")
         return cls(summary=summary, factors=factors, mistakes=mistakes, taxonomy=taxonomy, comparison=comp,
                    figures=fig_uris, examples=examples, notes=notes, taxonomy_note=tax_note,
                    title=title or f"errorscope report: {', '.join(pop.models[:6])}{' …' if len(pop) > 6 else ''}",
                    examples_note=ex_note)
+
+
+def user_eth_stats(taxonomy: pd.DataFrame | None) -> dict[str, pd.DataFrame] | None:
+    """Taxonomy stats rows (with a ``group`` column) as group -> frame, what the ETH figures overlay."""
+    if taxonomy is None or "group" not in taxonomy.columns:
+        return None
+    return {str(g): d.drop(columns="group") for g, d in taxonomy.groupby("group", sort=False)}
+
+
+def _taxonomy_note(taxonomy: pd.DataFrame) -> str:
+    """The sentence stating how the taxonomy was computed (label source, CLIP step, superclasses)."""
+    from .tables import LABEL_SOURCE_TEXT
+
+    def one(col: str) -> str | None:
+        vals = sorted({str(v) for v in taxonomy[col].dropna()}) if col in taxonomy.columns else []
+        return ", ".join(vals) if vals else None
+
+    parts = []
+    src = one("label_source")
+    if src is not None:
+        parts.append("Label source: " + "; ".join(LABEL_SOURCE_TEXT.get(s, s) for s in src.split(", ")) + ".")
+    clip = one("clip_step")
+    if clip is not None:
+        parts.append(f"CLIP step: {clip}" + (" (fine-grained OOV is 0; those errors fall into spurious correlation, "
+                                             "non-prototypical or model failure)." if clip == "skipped" else "."))
+    sup = one("superclass_source")
+    if sup is not None:
+        parts.append(f"Superclasses: {sup} (the authors' are not public).")
+    parts.append("Counts are over the non-problematic images of the label source (the published 962 models: "
+                 "Shankar et al. labels, 18,692 images, with the CLIP step); shares are % of the group's top-1 "
+                 "errors. MLA columns are in percent.")
+    return " ".join(parts)
 
 
 def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int) -> dict[str, str]:
@@ -155,9 +208,7 @@ def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int) 
     plt = pyplot()
     overall = factors[(factors["metaclass"] == "all") & (factors["error_type"] == "class") & (factors["factor"] != "average")
                       & (factors["which"] == "top")]
-    eth = None
-    if taxonomy is not None:
-        eth = {g: d for g, d in taxonomy.groupby("group")} if "group" in taxonomy.columns else None
+    eth = user_eth_stats(taxonomy)
     builders = build_figures(user_table=wide_factor_table(factors), user_metaclass_table=wide_metaclass_table(factors),
                              user_factors=overall, user_eth_stats=eth,
                              include=REPORT_FIGURES)

@@ -90,13 +90,14 @@ def build_report(context: ReportContext) -> str:
     js = pkg.joinpath("static", "report.js").read_text(encoding="utf-8")
 
     s = context.summary.copy()
-    for c in ("top5", "real", "mla", "n_covered"):
+    for c in ("top5", "real", "mla", "mla_minor", "mla_explainable", "n_covered"):
         if c not in s.columns:
             s[c] = np.nan
     cards = [{"model": r["model"], "top1": _fmt_pct(r["top1"]), "top5": _fmt_pct(r["top5"]), "real": _fmt_pct(r["real"]),
               "mla": _fmt_pct(r["mla"])} for _, r in s.iterrows()]
     summary = _table(s, [("model", "model", "text"), ("top1", "top-1", "pct"), ("top5", "top-5", "pct"),
-                         ("real", "ReaL", "pct"), ("mla", "MLA", "pct"), ("n_covered", "images predicted", "int")])
+                         ("real", "ReaL", "pct"), ("mla", "MLA", "pct"), ("mla_minor", "MLA minor", "pct"),
+                         ("mla_explainable", "MLA explainable", "pct"), ("n_covered", "images predicted", "int")])
 
     f = context.factors
     overall = f[(f["metaclass"] == "all")]
@@ -133,12 +134,17 @@ def build_report(context: ReportContext) -> str:
         for k, x in enumerate(FACTORS):
             row[3 + k]["style"] = _er_style(r[x])
 
-    taxonomy_table = None
+    taxonomy_table = share_table = None
+    taxonomy_selects: list[dict] = []
     if context.taxonomy is not None:
         t = context.taxonomy.copy()
-        cols = [("model_dir_id", "model", "text")]
+        key = ["model_dir_id"] + (["group"] if "group" in t.columns else [])
         if "group" in t.columns:
-            cols.append(("group", "group", "text"))
+            order = {g: i for i, g in enumerate(("all", "organism", "artifact", "other"))}
+            models_order = {m.replace("/", "--"): i for i, m in enumerate(context.models)}
+            t = t.assign(_m=t["model_dir_id"].map(models_order), _g=t["group"].map(order)).sort_values(
+                ["_m", "_g"], kind="stable").drop(columns=["_m", "_g"])
+        cols = [("model_dir_id", "model", "text")] + ([("group", "image group", "text")] if "group" in t.columns else [])
         for c, label in (("num_group_samples", "images"), ("num_group_top1_errors", "top-1 errors")):
             if c in t.columns:
                 cols.append((c, label, "int"))
@@ -148,6 +154,12 @@ def build_report(context: ReportContext) -> str:
                 cols.append((c, label, "p1"))
         cols += [(c, label, "int") for c, label in _TAX_COLUMNS if c in t.columns]
         taxonomy_table = _table(t, cols)
+        shares = [(f"share_{c}", label, "p1") for c, label in _TAX_COLUMNS if f"share_{c}" in t.columns]
+        if shares:
+            share_table = _table(t, [cols[k] for k in range(len(key))] + shares)
+        if "group" in t.columns:
+            taxonomy_selects = [_select(t.rename(columns={"model_dir_id": "model"}), "model", 0, "models"),
+                                _select(t, "group", 1, "image groups", ["all", "organism", "artifact", "other"])]
 
     comparison_table = None
     if context.comparison is not None:
@@ -184,7 +196,8 @@ def build_report(context: ReportContext) -> str:
         metaclass_table=metaclass_table,
         metaclass_selects=[_select(wide, "model", 0, "models", context.models), _select(wide, "metaclass", 1, "metaclasses", METACLASSES)],
         metaclass_figures=metaclass_figures, figures=context.figures,
-        taxonomy_table=taxonomy_table, taxonomy_note=context.taxonomy_note,
+        taxonomy_table=taxonomy_table, taxonomy_note=context.taxonomy_note, share_table=share_table,
+        taxonomy_selects=taxonomy_selects,
         comparison_table=comparison_table, comparison_population=context.comparison_population,
         comparison_selects=[_select(context.comparison, "model", 0, "models", context.models)] if context.comparison is not None else [],
         mistakes_table=mistakes_table, mistakes_selects=[_select(mk, "model", 0, "models", context.models)],

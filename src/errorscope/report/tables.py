@@ -13,7 +13,8 @@ import pandas as pd
 from ..constants import FACTORS, METACLASSES
 from ..exceptions import InvalidInputError
 
-__all__ = ["FACTOR_COLUMNS", "report_tables", "top_mistakes",
+__all__ = ["FACTOR_COLUMNS", "report_tables", "top_mistakes", "taxonomy_tables", "category_images",
+           "add_taxonomy_accuracy", "TAXONOMY_CATEGORIES", "LABEL_SOURCE_TEXT",
            "wide_factor_table", "wide_metaclass_table", "population_comparison", "accuracy_comparison"]
 
 #: Columns of the tidy factor frame (the layout of ``errorscope.analysis.Analysis.factors``).
@@ -136,3 +137,90 @@ def accuracy_comparison(summary: pd.DataFrame, eth_all: pd.DataFrame, *,
             for _, r in summary.iterrows()]
     return pd.DataFrame(rows, columns=["model", "factor", "value", "population", "pop_median", "pop_p10",
                                        "pop_p90", "percentile"])
+
+
+#: The seven error categories of the ETH stats, in the paper's order: stats column -> display name.
+TAXONOMY_CATEGORIES = {
+    "num_collapsed_mappings": "overlapping classes", "num_ambiguous": "multi-label",
+    "num_same_superclass": "fine-grained", "num_OOV_clip": "fine-grained OOV",
+    "num_common_co_occ": "spurious correlation", "num_non_prototypical": "non-prototypical",
+    "num_not_classified": "model failure",
+}
+
+#: How the report names a multi-label source.
+LABEL_SOURCE_TEXT = {
+    "real": "ReaL (errorscope extension: the ReaL lists of Beyer et al. 2020 as multi-label sets over the "
+            "50,000 validation images)",
+    "shankar": "Shankar et al. 2020 multi-labels (v3.0.0, 20,000 images; the paper's source)",
+}
+
+
+def taxonomy_tables(pop, *, labels: str = "real", groups=("all", "organism", "artifact", "other")):
+    """The error taxonomy of every model (Peychev et al. 2023) for the report.
+
+    Runs :func:`errorscope.taxonomy.classify` with the multi-label source ``labels`` (``"real"`` or
+    ``"shankar"``) and no CLIP step, then :meth:`~errorscope.taxonomy.TaxonomyResult.stats` per group.
+
+    Returns
+    -------
+    stats : the ETH ``non_problematic_stats_<group>.csv`` rows of every model and group, stacked, with a
+        ``group`` column after ``model_dir_id`` and ``share_<column>`` = 100 x count / ``num_group_top1_errors``
+        for the seven categories.
+    result : the :class:`~errorscope.taxonomy.TaxonomyResult` (for :func:`category_images`).
+    """
+    from ..taxonomy import classify, load_multilabels
+
+    if labels not in LABEL_SOURCE_TEXT:
+        raise InvalidInputError(f"Expected `labels` 'real' or 'shankar', but got {labels!r}.")
+    result = classify(pop, load_multilabels(labels))
+    frames = []
+    for g in groups:
+        st = result.stats(g)
+        st.insert(1, "group", g)
+        errors = st["num_group_top1_errors"].to_numpy(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for c in TAXONOMY_CATEGORIES:
+                st[f"share_{c}"] = 100.0 * st[c].to_numpy(np.float64) / errors
+        frames.append(st)
+    return pd.concat(frames, ignore_index=True), result
+
+
+def add_taxonomy_accuracy(summary: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` with ``mla`` (and ``mla_minor``, ``mla_explainable``) from the taxonomy stats' ``all``
+    group (``mla_all`` / 100 etc.), matched on the model name (``/`` written ``--`` in ``model_dir_id``)."""
+    out = summary.copy()
+    rows = stats[stats["group"] == "all"] if "group" in stats.columns else stats
+    rows = rows.set_index("model_dir_id")
+    key = out["model"].astype(str).str.replace("/", "--", regex=False)
+    for col, src in (("mla", "mla_all"), ("mla_minor", "mla_all_minor_error"),
+                     ("mla_explainable", "mla_all_explainable_error")):
+        if src in rows.columns:
+            out[col] = key.map(rows[src].astype(float) / 100.0).to_numpy(np.float64)
+    return out
+
+
+def category_images(result) -> pd.DataFrame:
+    """Misclassified non-problematic images per error category, for thumbnails.
+
+    Columns ``model, file_name, category, true_name, predicted_name``: one row per (model, image) top-1 error,
+    ``category`` the paper's name (fine-grained, spurious correlation, ...); within a category, images that
+    more models put there come first (ties by file order).
+    """
+    from ..index import class_info
+    from ..taxonomy.categories import BY_NAME
+
+    names = class_info().names
+    frame = result.per_image_frame(errors_only=True)
+    frame = frame[~frame["problematic"].to_numpy()]
+    display = {c.name: TAXONOMY_CATEGORIES[c.stats_column] for c in BY_NAME.values()
+               if c.stats_column in TAXONOMY_CATEGORIES}
+    cat = frame["category"].astype(str).map(display)
+    out = pd.DataFrame({"model": frame["model"].astype(str).to_numpy(), "file_name": frame["file_name"].astype(str).to_numpy(),
+                        "category": cat.to_numpy(), "true_name": names[frame["target"].to_numpy(np.int64)],
+                        "predicted_name": names[frame["predicted_class"].to_numpy(np.int64)]})
+    out = out[out["category"].notna()]
+    n = out.groupby(["category", "file_name"])["model"].transform("size")
+    out = out.assign(_n=n.to_numpy()).sort_values(["_n", "file_name"], ascending=[False, True], kind="stable")
+    order = [v for v in TAXONOMY_CATEGORIES.values()]
+    out["_c"] = out["category"].map({v: i for i, v in enumerate(order)})
+    return out.sort_values("_c", kind="stable").drop(columns=["_n", "_c"]).reset_index(drop=True)

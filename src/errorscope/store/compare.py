@@ -165,6 +165,7 @@ class Comparison:
     overall: float
     n_reference: int
     table: pd.DataFrame
+    note: str = ""
 
     @property
     def header(self) -> str:
@@ -174,7 +175,7 @@ class Comparison:
         flagged = ", ".join(f"{f} ({d})" for f, d in zip(sig.index, sig["direction"])) or "none"
         return (f"{self.model} ({self.origin}), overall accuracy {self.overall:.4f}: {what} against "
                 f"{self.n_reference} {self.population} models of the same accuracy. Significant (p < 0.05): "
-                f"{flagged}.{lic}")
+                f"{flagged}.{lic}{(' ' + self.note) if self.note else ''}")
 
 
 def _has_table(store, name: str) -> bool:
@@ -200,6 +201,8 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
     from .metrics import published_layout
     from .reference import ETH_CATEGORIES, eth_wide, imagenetx_wide
 
+    note = ""
+
     if population == "imagenetx":
         ref_store = store if store is not None and _has_table(store, "reference_imagenetx") else None
         reference = imagenetx_wide(which=which, error_type=error_type, groups=groups, store=ref_store)
@@ -220,13 +223,18 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
             if rows.empty:
                 raise InvalidInputError(f"Stored model {model!r} has no {ETH_SHARES_TABLE} row for subset {subset!r}.")
             target, origin = rows.iloc[0], "store"
+            if "label_source" in rows.columns:
+                note = (f"The stored model's taxonomy used {target['label_source']} labels, CLIP step "
+                        f"{target.get('clip_step', 'unknown')}; the published models used Shankar et al.'s labels"
+                        " and the CLIP step" + (", so share_OOV_clip is 0 by construction and the later "
+                        "categories are biased upwards." if target.get("clip_step") == "skipped" else "."))
         else:
             target, origin = _published_row(reference, model, population, store)
     else:
         raise InvalidInputError(f"Expected `population` 'imagenetx' or 'eth', but got {population!r}.")
     table = accuracy_regression(reference, target, columns=columns, x=x, scale=scale, level=level,
                                 exclude=model, direction_labels=labels)
-    return Comparison(model, population, origin, float(target[x]), int(table["n_reference"].max()), table)
+    return Comparison(model, population, origin, float(target[x]), int(table["n_reference"].max()), table, note)
 
 
 def _published_row(reference: pd.DataFrame, model: str, population: str, store):

@@ -133,7 +133,9 @@ def _label_only(P: np.ndarray, kn: Knowledge) -> tuple[np.ndarray, np.ndarray, n
     empty = (kn.m_pad[:, 0] == NONE)[None, :]
     t_in_m = kn.t_in_m[None, :]
     coll = kn.collapsed_flat[t * (NONE + 1) + p]
-    in_m = (kn.m_pad[None, :, :] == p[:, :, None]).any(axis=2)
+    in_m = np.zeros((m, n), dtype=bool)
+    for j in range(kn.m_pad.shape[1]):  # one (m, n) comparison per label slot: no (m, n, k) temporary
+        in_m |= kn.m_pad[None, :, j] == p
 
     codes = np.full((m, n), cat.NO_CODE, dtype=np.int8)
     codes2 = np.full((m, n), cat.NO_CODE, dtype=np.int8)

@@ -13,12 +13,15 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "demo", help="run everything on the 4 ImageNet-X paper models",
         description="Read the predictions of DINO, ResNet50, SimCLR and ViT published with ImageNet-X (from the "
-        "local mirror $ERRORSCOPE_DATA_DIR or downloaded once into the cache), compute the factor tables, write the "
+        "local mirror $ERRORSCOPE_DATA_DIR or downloaded once into the cache), compute the factor tables and the error taxonomy, write the "
         "HTML report and the figures of both papers. ImageNet-X data is CC BY-NC 4.0.")
     p.add_argument("--out", type=Path, default=Path("errorscope-demo"), help="output folder (default errorscope-demo/)")
     p.add_argument("--images", type=Path, default=None, help="ImageNet validation image folder, for thumbnails")
     p.add_argument("--format", dest="formats", nargs="+", default=["png"], choices=["png", "pdf", "svg"])
     p.add_argument("--no-figures", action="store_true", help="write the report and tables only")
+    p.add_argument("--labels", choices=["real", "shankar"], default="real",
+                   help="multi-label source of the error taxonomy (default real: the ReaL lists, errorscope extension)")
+    p.add_argument("--no-taxonomy", action="store_true", help="skip the error taxonomy (and MLA)")
     p.set_defaults(func=run)
 
 
@@ -27,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from ...plots import generate_figures
     from ...readers import read_population
     from ...report import ReportContext, write_report
-    from ...report.context import REPORT_FIGURES, png_data_uri
+    from ...report.context import REPORT_FIGURES, png_data_uri, user_eth_stats
     from ...report import tables as T
     from ...resources import resource_path
 
@@ -38,17 +41,23 @@ def run(args: argparse.Namespace) -> int:
     print(f"[{time.perf_counter() - start:5.1f}s] read {len(pop)} models: {', '.join(pop.models)}")
     reuse = not args.no_figures and "png" in args.formats
     ctx = ReportContext.from_population(pop, images_dir=args.images, figures=not args.no_figures and not reuse,
+                                        taxonomy_labels=None if args.no_taxonomy else args.labels,
                                         title="errorscope demo: the four ImageNet-X paper models")
+    print(f"[{time.perf_counter() - start:5.1f}s] computed the factor tables"
+          + ("" if ctx.taxonomy is None else f" and the error taxonomy ({args.labels} labels, CLIP step skipped)"))
     write_frame(ctx.summary, out / "tables" / "summary.csv", index=False)
     write_frame(ctx.factors, out / "tables" / "factors.csv", index=False)
     write_frame(ctx.mistakes, out / "tables" / "top_mistakes.csv", index=False)
     write_frame(T.wide_factor_table(ctx.factors), out / "tables" / "accuracies_per_factor.csv")
+    if ctx.taxonomy is not None:
+        write_frame(ctx.taxonomy, out / "tables" / "taxonomy_stats.csv", index=False)
     if not args.no_figures:
         overall = ctx.factors[(ctx.factors["metaclass"] == "all") & (ctx.factors["error_type"] == "class")
                               & (ctx.factors["factor"] != "average")]
         written = generate_figures(out / "figures", formats=args.formats, progress=True,
                                    user_table=T.wide_factor_table(ctx.factors),
-                                   user_metaclass_table=T.wide_metaclass_table(ctx.factors), user_factors=overall)
+                                   user_metaclass_table=T.wide_metaclass_table(ctx.factors), user_factors=overall,
+                                   user_eth_stats=user_eth_stats(ctx.taxonomy))
         print(f"[{time.perf_counter() - start:5.1f}s] wrote {len(written)} figures to {out / 'figures'}")
         if reuse:  # embed the PNGs just written instead of drawing the same figures twice
             ctx.figures = {name: png_data_uri(next(p for p in paths if p.suffix == ".png"))
@@ -58,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"[{time.perf_counter() - start:5.1f}s] wrote {report}")
     top = ctx.summary.set_index("model")
     for m in pop.models:
-        print(f"  {m:10s} top-1 {100 * top.loc[m, 'top1']:.2f}%  ReaL {100 * top.loc[m, 'real']:.2f}%")
+        mla = "" if ctx.taxonomy is None else f"  MLA {100 * top.loc[m, 'mla']:.2f}%"
+        print(f"  {m:10s} top-1 {100 * top.loc[m, 'top1']:.2f}%  ReaL {100 * top.loc[m, 'real']:.2f}%{mla}")
     print(f"done in {time.perf_counter() - start:.1f}s; open {report} in a browser.")
     return 0

@@ -15,8 +15,13 @@ def register(subparsers) -> None:
     p.add_argument("predictions", nargs="+", metavar="PREDICTIONS", help="prediction files or folders (one model per file)")
     p.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (default report.html)")
     p.add_argument("--images", type=Path, default=None, help="ImageNet validation image folder, for thumbnails")
+    p.add_argument("--labels", choices=["real", "shankar"], default="real",
+                   help="multi-label source of the error taxonomy: real (ReaL lists, errorscope extension; "
+                   "default) or shankar (the paper's, needs the optional Shankar et al. file)")
+    p.add_argument("--no-taxonomy", action="store_true", help="skip the error taxonomy (and MLA)")
     p.add_argument("--taxonomy", type=Path, default=None,
-                   help="CSV of the models' ETH error-taxonomy stats (non_problematic_stats layout)")
+                   help="CSV of precomputed ETH error-taxonomy stats (non_problematic_stats layout, optional "
+                   "`group` column; e.g. from `errorscope taxonomy`) to show instead of computing them")
     p.add_argument("--title", default=None)
     p.add_argument("--no-figures", action="store_true", help="skip the embedded matplotlib figures (faster)")
     p.set_defaults(func=run)
@@ -33,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
         taxonomy = pd.read_csv(args.taxonomy)
     ctx = ReportContext.from_population(pop, taxonomy=taxonomy, images_dir=args.images,
+                                        taxonomy_labels=None if args.no_taxonomy else args.labels,
                                         figures=not args.no_figures, title=args.title)
     path = write_report(ctx, args.out)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(pop)} models)")
