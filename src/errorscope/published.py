@@ -28,15 +28,24 @@ from .constants import ERROR_TYPES, FACTORS, WHICH_FACTORS
 from .exceptions import InvalidInputError, ResourceError
 from .resources import get_spec, resource_path
 
-__all__ = ["IMAGENETX_GROUPS", "ETH_SUBSETS", "ETH_CATEGORIES", "published_table", "imagenetx_reference",
+__all__ = ["IMAGENETX_GROUPS", "ETH_SUBSETS", "ETH_CATEGORIES", "ETH_CATEGORY_NAMES", "published_table", "imagenetx_reference",
            "imagenetx_wide", "wide_from_long", "eth_stats", "eth_reference", "eth_wide", "eth_all"]
 
 IMAGENETX_GROUPS = ["base", "imagenet_testbed", "modelvshuman", "crop", "colorjitter", "gaussian_blur",
                     "colorjitter_crop", "adaptive_colorjitter"]
 ETH_SUBSETS = ["all", "organism", "artifact", "other"]
-#: The ETH error categories; their counts sum to ``num_all_top1_errors`` for every model and subset.
-ETH_CATEGORIES = ["num_collapsed_mappings", "num_ambiguous", "num_same_superclass", "num_common_co_occ",
-                  "num_non_prototypical", "num_OOV_clip", "num_not_classified"]
+#: The ETH error categories: stats column -> display name (the paper's names), in the paper's order.
+ETH_CATEGORY_NAMES: dict[str, str] = {
+    "num_collapsed_mappings": "overlapping classes",
+    "num_ambiguous": "multi-label",
+    "num_same_superclass": "fine-grained",
+    "num_OOV_clip": "fine-grained OOV",
+    "num_common_co_occ": "spurious correlation",
+    "num_non_prototypical": "non-prototypical",
+    "num_not_classified": "model failure",
+}
+#: The ETH error-category columns; their counts sum to ``num_all_top1_errors`` for every model and subset.
+ETH_CATEGORIES = list(ETH_CATEGORY_NAMES)
 _VALUES = FACTORS + ["worst_factor", "average", "worst_100_classes"]
 
 

@@ -16,7 +16,7 @@ from errorscope.plots import (  # noqa: E402
     plot_error_categories, plot_error_ratios, plot_factor_distribution, plot_factor_vs_overall,
     plot_model_comparison, plot_model_metaclasses, plot_spearman_heatmap, save_figure,
 )
-from errorscope.published import eth_stats, published_table  # noqa: E402
+from errorscope.published import ETH_CATEGORY_NAMES, eth_stats, published_table  # noqa: E402
 from errorscope.imagenetx_stats import factor_correlations  # noqa: E402
 from errorscope.model_types import MODEL_TYPE_ORDER, model_types  # noqa: E402
 from errorscope.plots import data as D  # noqa: E402
@@ -157,7 +157,7 @@ def test_error_categories_panels_fits_and_highlight():
     fits = D.linear_fits(pts)
     fig = plot_error_categories(pts, fits, highlight=["facebook--convnext-base-224"])
     assert len(fig.axes) == 7
-    assert [ax.get_title() for ax in fig.axes] == list(D.ERROR_CATEGORIES.values())
+    assert [ax.get_title() for ax in fig.axes] == list(ETH_CATEGORY_NAMES.values())
     assert legend_labels(fig) == ["organism", "artifact"]
     ax = fig.axes[2]
     assert n_points(ax) == 2 * 962

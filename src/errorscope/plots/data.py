@@ -21,22 +21,12 @@ from ..exceptions import InvalidInputError
 from ..imagenetx_tables import error_ratios
 from ..metrics.regression import fit_line
 from ..populations import check_factor_table
+from ..published import ETH_CATEGORY_NAMES
 
 __all__ = [
-    "ERROR_CATEGORIES", "factor_shares", "active_factor_counts", "factor_scatter_points", "robust_susceptible",
+    "factor_shares", "active_factor_counts", "factor_scatter_points", "robust_susceptible",
     "metaclass_panels", "eth_points", "linear_fits",
 ]
-
-#: ETH error categories: stats column -> display name (paper names), in the paper's order.
-ERROR_CATEGORIES: dict[str, str] = {
-    "num_collapsed_mappings": "overlapping classes",
-    "num_ambiguous": "multi-label",
-    "num_same_superclass": "fine-grained",
-    "num_OOV_clip": "fine-grained OOV",
-    "num_common_co_occ": "spurious correlation",
-    "num_non_prototypical": "non-prototypical",
-    "num_not_classified": "model failure",
-}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -179,7 +169,7 @@ def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "im
     x : x column (``imagenet_top1_val_acc``, ``top1_val_acc``, ``imagenet_mla_val_acc``, ``mla_group`` ...).
     relative : ``"absolute"`` (counts), ``"group_mle"`` (100 · count / (top-1 errors − collapsed − ambiguous)),
         ``"group_top1_err"`` (100 · count / top-1 errors) or ``"group_samples"`` (100 · count / samples).
-    categories : stats columns to use (default: the 7 of :data:`ERROR_CATEGORIES`; for ``"group_mle"`` the 5
+    categories : stats columns to use (default: the 7 of :data:`~errorscope.published.ETH_CATEGORY_NAMES`; for ``"group_mle"`` the 5
         multi-label error categories, without overlapping classes and multi-label).
 
     Returns
@@ -192,7 +182,7 @@ def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "im
         stats = {"all": stats}
     if categories is None:
         # relative to multi-label errors, only the categories that are multi-label errors make sense
-        categories = [c for c in ERROR_CATEGORIES if relative != "group_mle"
+        categories = [c for c in ETH_CATEGORY_NAMES if relative != "group_mle"
                       or c not in ("num_collapsed_mappings", "num_ambiguous")]
     cats = list(categories)
     frames = []
@@ -210,7 +200,7 @@ def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "im
                 with np.errstate(divide="ignore", invalid="ignore"):
                     y = 100.0 * y / denom(d).astype(float)
             frames.append(pd.DataFrame({"model": d["model_dir_id"].to_numpy(), "group": group,
-                                        "category": ERROR_CATEGORIES.get(c, c), "x": d[x].astype(float).to_numpy(),
+                                        "category": ETH_CATEGORY_NAMES.get(c, c), "x": d[x].astype(float).to_numpy(),
                                         "y": y.to_numpy()}))
     return pd.concat(frames, ignore_index=True).replace([np.inf, -np.inf], np.nan).dropna(subset=["x", "y"])
 
