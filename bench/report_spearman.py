@@ -16,19 +16,19 @@ def main() -> None:
 
     from errorscope.annotations import load_factor_annotations
     from errorscope.constants import FACTORS, METACLASSES
-    from errorscope.plots.data import spearman_table
+    from errorscope.imagenetx_stats import factor_correlations
 
     ann = load_factor_annotations("multi", "val")
     frame = pd.DataFrame(ann.factors.astype(int), columns=FACTORS)
     frame["metaclass"] = pd.Categorical([METACLASSES[m] for m in ann.metaclass], categories=METACLASSES)
 
     t = time.perf_counter()
-    rho, p = spearman_table(ann)
+    rho, p = factor_correlations(annotations=ann)
     ours = time.perf_counter() - t
     t = time.perf_counter()
     ref_rho, ref_p = spearman_corr_heatmaps(frame, list(FACTORS), list(METACLASSES))
     peer = time.perf_counter() - t
-    print(f"errorscope spearman_table: {ours:.3f} s; imagenet_x spearman_corr_heatmaps: {peer:.3f} s; "
+    print(f"errorscope factor_correlations: {ours:.3f} s; imagenet_x spearman_corr_heatmaps: {peer:.3f} s; "
           f"speed-up x{peer / ours:.0f}")
     print(f"max |rho diff| = {np.nanmax(np.abs(rho.to_numpy() - ref_rho.to_numpy())):.2e}; "
           f"max |p diff| = {np.nanmax(np.abs(p.to_numpy() - ref_p.to_numpy())):.2e}")

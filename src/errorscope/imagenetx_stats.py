@@ -69,12 +69,25 @@ def metaclass_factor_calibration(pop: Population, *, which: str = "top", error_t
 
 
 def factor_correlations(*, which: str = "multi", partition: str = "val", filter_prototypes: bool = True,
-                        metaclasses: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                        metaclasses: bool = True, annotations: FactorAnnotations | None = None
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Spearman rho and p-values between the 16 factors and the 17 metaclass indicators (33 variables).
 
-    The diagonal is 0, as in ImageNet-X's ``spearman_corr_heatmaps``.
+    For 0/1 variables Spearman's rho is Pearson's phi and its p-value the t-test with n - 2 degrees of freedom
+    (:func:`~errorscope.metrics.correlation.binary_spearman`). The diagonal is 0, as in ImageNet-X's
+    ``spearman_corr_heatmaps``; a constant column gives NaN.
+
+    Parameters
+    ----------
+    which, partition, filter_prototypes : the annotation file (ImageNet-X figures: ``multi``, filtered).
+    metaclasses : add the 17 metaclass indicators after the 16 factors.
+    annotations : already loaded annotations to use instead of ``which``/``partition``/``filter_prototypes``.
+
+    Returns
+    -------
+    rho, pval : DataFrames indexed and labelled by ``FACTORS`` (+ ``METACLASSES``).
     """
-    ann = load_factor_annotations(which, partition, filter_prototypes)
+    ann = annotations if annotations is not None else load_factor_annotations(which, partition, filter_prototypes)
     cols = list(FACTORS)
     x = ann.factors
     if metaclasses:

@@ -223,12 +223,34 @@ def metaclass_factor_accuracies(pop: Population, *, which: str = "top", error_ty
     return metaclass_table(counts)
 
 
-def error_ratios(table: pd.DataFrame) -> pd.DataFrame:
-    """ImageNet-X error ratios (1 - acc_f) / (1 - average) of a factor-accuracy table, for the 16 factors."""
+def error_ratios(table: pd.DataFrame, *, keep_columns: bool = False) -> pd.DataFrame:
+    """ImageNet-X error ratios (1 - acc_f) / (1 - average) of a factor-accuracy table, for the 16 factors.
+
+    Parameters
+    ----------
+    table : any frame with the 16 FACTORS and ``average`` (the per-model or the metaclass layout, or the
+        wide reference frames with ``group``, ``model``, ``model_type`` columns).
+    keep_columns : False: return the 16 error-ratio columns only, on the table's index. True: return a copy
+        of ``table`` whose 16 factor columns hold the error ratios (every other column, including
+        ``average``, kept as it is).
+
+    Returns
+    -------
+    DataFrame of float64 error ratios (infinite or NaN where ``average`` is 1, NaN where a factor accuracy is).
+    """
+    from .metrics.ratios import error_ratio
+
     missing = [c for c in FACTORS + ["average"] if c not in table.columns]
     if missing:
-        raise InvalidInputError(f"The table lacks the column(s) {missing}; expected a factor-accuracy table.")
-    return (1 - table[FACTORS]).divide(1 - table["average"], axis=0)
+        raise InvalidInputError(f"The table lacks the column(s) {missing}; expected a factor-accuracy table "
+                                f"(the 16 factors and 'average'). Got columns {list(table.columns)}.")
+    ratios = error_ratio(table[FACTORS].to_numpy(np.float64), table["average"].to_numpy(np.float64)[:, None])
+    if not keep_columns:
+        return pd.DataFrame(ratios, index=table.index, columns=FACTORS)
+    out = table.copy()
+    for j, f in enumerate(FACTORS):
+        out[f] = ratios[:, j]
+    return out
 
 
 def write_table_tree(pop: Population, table_dir: str | Path, group: str, *,

@@ -8,13 +8,18 @@ from scipy import stats
 from errorscope.annotations import load_factor_annotations
 from errorscope.constants import FACTORS, METACLASSES
 from errorscope.exceptions import InvalidInputError
+from errorscope.imagenetx_stats import factor_correlations
+from errorscope.imagenetx_tables import error_ratios
+from errorscope.model_types import MODEL_TYPE_ORDER, model_types
 from errorscope.plots import data as D
-from errorscope.plots import eth_stats, published_table
+from errorscope.populations import (augmentation_curves, augmentation_effects, augmentation_points,
+                                    augmentation_strength, group_comparison)
+from errorscope.published import eth_stats, published_table
 
 
 def test_spearman_matches_published_reference_and_scipy():
     ann = load_factor_annotations("multi", "val")
-    rho, p = D.spearman_table(ann)
+    rho, p = factor_correlations(annotations=ann)
     assert rho.shape == (33, 33) and list(rho.index) == FACTORS + METACLASSES
     # spec B §5 reference values (val multi, filtered)
     assert rho.loc["pose", "dog"] == pytest.approx(0.1018, abs=5e-5)
@@ -50,7 +55,7 @@ def test_factor_shares_and_active_counts_match_spec_counts():
 
 
 def test_error_ratios_match_published_vit_values():
-    er = D.error_ratio_table(published_table("base")).loc["ViT"]
+    er = error_ratios(published_table("base")).loc["ViT"]
     spec = {"pose": 0.7407, "background": 1.0910, "pattern": 0.8625, "color": 1.1516, "smaller": 1.6440,
             "subcategory": 2.0154, "texture": 2.0446, "brighter": 0.7823, "multiple_objects": 1.6136}
     for f, v in spec.items():
@@ -59,10 +64,10 @@ def test_error_ratios_match_published_vit_values():
 
 def test_group_comparison_against_loop_and_alexandergovern():
     table = published_table("imagenet_testbed")
-    types = D.model_types(list(table.index))
-    keep = types.isin(D.MODEL_TYPE_ORDER)
+    types = model_types(list(table.index))
+    keep = types.isin(MODEL_TYPE_ORDER)
     table, types = table.loc[keep.to_numpy()], types[keep.to_numpy()]
-    comp = D.group_comparison(table, types, group_order=D.MODEL_TYPE_ORDER)
+    comp = group_comparison(table, types, group_order=MODEL_TYPE_ORDER)
     assert len(comp) == 16 * len(set(types))
     # factor order: mean error ratio ascending
     er = (1 - table[FACTORS]).div(1 - table["average"], axis=0)
@@ -71,15 +76,15 @@ def test_group_comparison_against_loop_and_alexandergovern():
     vals = [er.loc[m, "texture"] for m in table.index if types[m] == "Supervised on ImageNet-1K"]
     assert row["mean"] == pytest.approx(np.mean(vals)) and row["std"] == pytest.approx(np.std(vals, ddof=1))
     assert row["n"] == len(vals)
-    samples = [er.loc[(types == g).to_numpy(), "texture"].dropna() for g in D.MODEL_TYPE_ORDER if (types == g).any()]
+    samples = [er.loc[(types == g).to_numpy(), "texture"].dropna() for g in MODEL_TYPE_ORDER if (types == g).any()]
     assert row["pvalue"] == pytest.approx(stats.alexandergovern(*samples).pvalue)
     assert row["significant"] == (row["pvalue"] < 0.05)
 
 
 def test_model_types_lookup():
-    t = D.model_types(["DINO", "resnet50", "human", "my_net"], mapping={"my_net": "Mine"})
+    t = model_types(["DINO", "resnet50", "human", "my_net"], mapping={"my_net": "Mine"})
     assert t.tolist() == ["Self-supervised", "Supervised on ImageNet-1K", "Original validation annotations", "Mine"]
-    assert D.model_types(["nope"]).iloc[0] == "Other"
+    assert model_types(["nope"]).iloc[0] == "Other"
 
 
 @pytest.mark.parametrize("kind,group,high,low", [
@@ -91,23 +96,23 @@ def test_model_types_lookup():
      [("brighter", -2.5), ("background", -2.6), ("pose", -15.7)]),
 ])
 def test_augmentation_effects_reproduce_spec_selection(kind, group, high, low):
-    pts = D.augmentation_points(published_table(group), kind)
-    eff = D.augmentation_effects(pts)
+    pts = augmentation_points(published_table(group), kind)
+    eff = augmentation_effects(pts)
     sig = eff[eff["pvalue"] < 0.05]
     got_high = [(f, round(t, 1)) for f, t in zip(sig["factor"].head(3), sig["effect"].head(3))]
     got_low = [(f, round(t, 1)) for f, t in zip(sig["factor"].tail(3), sig["effect"].tail(3))]
     assert got_high == high and got_low == low
-    curves = D.augmentation_curves(pts, ["pose"])
+    curves = augmentation_curves(pts, ["pose"])
     assert curves["strength"].min() == pts["strength"].min() and len(curves) == 50
 
 
 def test_augmentation_strength_parsing():
-    s = D.augmentation_strength(["eval_resnet50_crop0.2_wd0.0001_id1", "x_color97.0_wd1e-05", "plain"], "crop")
+    s = augmentation_strength(["eval_resnet50_crop0.2_wd0.0001_id1", "x_color97.0_wd1e-05", "plain"], "crop")
     assert s.iloc[0] == pytest.approx(99.8) and np.isnan(s.iloc[2])
-    c = D.augmentation_strength(["eval_resnet50_crop8.0_wd1e-05_color97.0_smoothing0.0_id1"], "color")
+    c = augmentation_strength(["eval_resnet50_crop8.0_wd1e-05_color97.0_smoothing0.0_id1"], "color")
     assert c.iloc[0] == 97.0
     with pytest.raises(InvalidInputError, match="kind"):
-        D.augmentation_strength(["a"], "blur")
+        augmentation_strength(["a"], "blur")
 
 
 def test_metaclass_panels_vit_worst_three_and_dog():
@@ -143,7 +148,7 @@ def test_eth_points_and_linear_fits():
 
 def test_input_validation_names_missing_columns():
     with pytest.raises(InvalidInputError, match="pose"):
-        D.error_ratio_table(pd.DataFrame({"model": ["a"], "average": [0.5]}))
+        error_ratios(pd.DataFrame({"model": ["a"], "average": [0.5]}))
     with pytest.raises(InvalidInputError, match="relative"):
         D.eth_points(pd.DataFrame(), relative="bogus")
     with pytest.raises(InvalidInputError, match="num_OOV_clip"):

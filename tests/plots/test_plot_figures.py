@@ -12,11 +12,17 @@ from errorscope.annotations import load_factor_annotations  # noqa: E402
 from errorscope.constants import FACTORS  # noqa: E402
 from errorscope.exceptions import InvalidInputError  # noqa: E402
 from errorscope.plots import (  # noqa: E402
-    FIGURES, build_figures, eth_stats, generate_figures, plot_active_factors, plot_augmentation_effects,
+    FIGURES, build_figures, generate_figures, plot_active_factors, plot_augmentation_effects,
     plot_error_categories, plot_error_ratios, plot_factor_distribution, plot_factor_vs_overall,
-    plot_model_comparison, plot_model_metaclasses, plot_spearman_heatmap, published_table, save_figure,
+    plot_model_comparison, plot_model_metaclasses, plot_spearman_heatmap, save_figure,
 )
+from errorscope.published import ETH_CATEGORY_NAMES, eth_stats, published_table  # noqa: E402
+from errorscope.imagenetx_stats import factor_correlations  # noqa: E402
+from errorscope.model_types import MODEL_TYPE_ORDER, model_types  # noqa: E402
 from errorscope.plots import data as D  # noqa: E402
+from errorscope.populations import (  # noqa: E402
+    augmentation_curves, augmentation_effects, augmentation_points, group_comparison,
+)
 
 
 def n_points(ax):
@@ -56,7 +62,7 @@ def test_active_factors_histogram():
 
 
 def test_spearman_heatmap_masks_and_panels():
-    rho, p = D.spearman_table(load_factor_annotations("multi", "val"))
+    rho, p = factor_correlations(annotations=load_factor_annotations("multi", "val"))
     fig = plot_spearman_heatmap(rho, p, title="val")
     heat = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in heat] == ["factors × metaclasses", "factors × factors"]
@@ -90,12 +96,12 @@ def test_factor_vs_overall_with_highlighted_user_models():
 
 def test_model_comparison_bars_and_significance_shading():
     table = published_table("imagenet_testbed")
-    types = D.model_types(list(table.index))
-    keep = types.isin(D.MODEL_TYPE_ORDER).to_numpy()
-    comp = D.group_comparison(table.loc[keep], types[keep], group_order=D.MODEL_TYPE_ORDER)
-    fig = plot_model_comparison(comp, group_order=D.MODEL_TYPE_ORDER)
+    types = model_types(list(table.index))
+    keep = types.isin(MODEL_TYPE_ORDER).to_numpy()
+    comp = group_comparison(table.loc[keep], types[keep], group_order=MODEL_TYPE_ORDER)
+    fig = plot_model_comparison(comp, group_order=MODEL_TYPE_ORDER)
     ax = fig.axes[0]
-    groups = [g for g in D.MODEL_TYPE_ORDER if g in set(comp.group)]
+    groups = [g for g in MODEL_TYPE_ORDER if g in set(comp.group)]
     assert legend_labels(ax) == groups
     bars = [p for p in ax.patches]
     assert len(bars) == 16 * len(groups)
@@ -133,10 +139,10 @@ def test_metaclass_panels_figure():
 def test_augmentation_effects_figure():
     sweeps = {}
     for label, grp, kind in (("Color", "colorjitter", "color"), ("Smoothing", "gaussian_blur", "smoothing")):
-        pts = D.augmentation_points(published_table(grp), kind)
-        eff = D.augmentation_effects(pts)
+        pts = augmentation_points(published_table(grp), kind)
+        eff = augmentation_effects(pts)
         sig = eff[eff.pvalue < 0.05]
-        sweeps[label] = (pts, eff, D.augmentation_curves(pts, list(sig.factor.head(3)) + list(sig.factor.tail(3))))
+        sweeps[label] = (pts, eff, augmentation_curves(pts, list(sig.factor.head(3)) + list(sig.factor.tail(3))))
     fig = plot_augmentation_effects(sweeps)
     assert len(fig.axes) == 12
     first = fig.axes[0]
@@ -151,7 +157,7 @@ def test_error_categories_panels_fits_and_highlight():
     fits = D.linear_fits(pts)
     fig = plot_error_categories(pts, fits, highlight=["facebook--convnext-base-224"])
     assert len(fig.axes) == 7
-    assert [ax.get_title() for ax in fig.axes] == list(D.ERROR_CATEGORIES.values())
+    assert [ax.get_title() for ax in fig.axes] == list(ETH_CATEGORY_NAMES.values())
     assert legend_labels(fig) == ["organism", "artifact"]
     ax = fig.axes[2]
     assert n_points(ax) == 2 * 962

@@ -9,7 +9,7 @@ from scipy import stats
 
 from errorscope.constants import FACTORS
 from errorscope.index import class_info
-from errorscope.plots import published_table
+from errorscope.published import published_table
 from errorscope.report import tables as T
 
 
@@ -93,7 +93,7 @@ def test_population_comparison_percentiles(factors):
 
 
 def test_accuracy_comparison_against_eth_population(population):
-    from errorscope.plots import eth_stats
+    from errorscope.published import eth_stats
 
     eth = eth_stats("imagenet", ("all",))["all"]
     comp = T.accuracy_comparison(T.report_tables(population)[0], eth).set_index("model")

@@ -6,10 +6,10 @@ import pytest
 from scipy import stats
 
 from errorscope.constants import FACTORS
-from errorscope.store.groupstats import (AUGMENTATIONS, augmentation_effects, error_ratios,
-                                         highlevel_population, model_type_error_ratios,
-                                         parse_augmentation_hparams)
-from errorscope.store.model_types import MODEL_TYPE_ORDER
+from errorscope.imagenetx_tables import error_ratios
+from errorscope.model_types import MODEL_TYPE_ORDER
+from errorscope.populations import AUGMENTATIONS, highlevel_population, parse_augmentation_hparams
+from errorscope.store.groupstats import augmentation_effect_table, model_type_error_ratios
 from errorscope.store.reference import imagenetx_wide
 
 # spec section 8 item 8: the three highest and three lowest significant effects (top, class)
@@ -26,7 +26,7 @@ SPEC_EFFECTS = {
 @pytest.mark.parametrize("kind", ["crop", "color", "smoothing"])
 def test_augmentation_effects_match_spec(kind):
     table = imagenetx_wide(groups=[AUGMENTATIONS[kind][0]])
-    eff = augmentation_effects(table, kind)
+    eff = augmentation_effect_table(table, kind)
     sig = eff[eff["p_value"] < 0.05]
     picked = list(sig.head(3).itertuples()) + list(sig.tail(3).itertuples())
     assert [(r.factor, round(r.effect, 1)) for r in picked] == SPEC_EFFECTS[kind]
@@ -36,7 +36,7 @@ def test_crop_effect_by_hand_welch():
     table = imagenetx_wide(groups=["crop"])
     hp = parse_augmentation_hparams(table["model"], "crop")
     er = (1 - table["pose"]) / (1 - table["average"])
-    eff = augmentation_effects(table, "crop").set_index("factor").loc["pose"]
+    eff = augmentation_effect_table(table, "crop").set_index("factor").loc["pose"]
     lo, hi = eff["low_strength"], eff["high_strength"]
     a = er[hp["Crop strength"] == lo].dropna()
     b = er[hp["Crop strength"] == hi].dropna()
@@ -72,7 +72,7 @@ def test_model_type_alexander_govern_by_hand():
     h = highlevel_population(imagenetx_wide(groups=["imagenet_testbed", "modelvshuman", "base"]))
     out = model_type_error_ratios(h)
     assert len(out) == 16 * 4
-    er = error_ratios(h)
+    er = error_ratios(h, keep_columns=True)
     for f in ["texture", "pose", "multiple_objects"]:
         samples = [er.loc[er["model_type"] == t, f].to_numpy() for t in MODEL_TYPE_ORDER]
         ref = stats.alexandergovern(*samples)
@@ -92,7 +92,7 @@ def test_model_type_alexander_govern_by_hand():
 
 def test_error_ratio_spec_values():
     base = imagenetx_wide(groups=["base"]).set_index("model")
-    er = error_ratios(base).loc["ViT"]
+    er = error_ratios(base, keep_columns=True).loc["ViT"]
     assert er["pose"] == pytest.approx(0.7407, abs=5e-5)
     assert er["texture"] == pytest.approx(2.0446, abs=5e-5)
     assert er["subcategory"] == pytest.approx(2.0154, abs=5e-5)
@@ -105,7 +105,7 @@ def test_paper_qualitative_findings_hold_on_published_tables():
     corr = h[FACTORS].corrwith(h["average"])
     assert corr.min() > 0.8 and (corr > 0.9).sum() == 13  # lowest: style 0.83, multiple_objects, brighter
     # 2. the same factors are hard for every model: texture, subcategory and occlusion are worst, pose easiest
-    mean_er = error_ratios(h)[FACTORS].mean().sort_values()
+    mean_er = error_ratios(h, keep_columns=True)[FACTORS].mean().sort_values()
     assert list(mean_er.index[-4:]) == ["person_blocking", "object_blocking", "subcategory", "texture"]
     assert list(mean_er.index[:3]) == ["pose", "pattern", "brighter"] and (mean_er.iloc[:3] < 1).all()
     by_type = model_type_error_ratios(h).astype({"factor": str, "model_type": str}).pivot(
@@ -128,7 +128,7 @@ def test_group_stats_from_stored_models(tmp_path, base_predictions):
         table = stored_table(store)
     assert table.set_index("model").loc[names["ViT"], "texture"] == pytest.approx(0.524823, abs=5e-7)
     out = model_type_error_ratios(table, order=["A", "B"])
-    er = error_ratios(table)
+    er = error_ratios(table, keep_columns=True)
     a = er.loc[table["model_type"] == "A", "pose"].to_numpy()
     b = er.loc[table["model_type"] == "B", "pose"].to_numpy()
     row = out[out["factor"] == "pose"].set_index("model_type")

@@ -15,10 +15,11 @@ from .grouped import GroupCounts, grouped_counts, worst_k_classes
 from .intervals import wilson_interval
 from .prevalence import factor_prevalence, misclassification_shift, prevalence_shift
 from .ratios import error_ratio, error_ratio_interval
+from .regression import LineFit, fit_line
 
 __all__ = [
     "correctness", "top1_accuracy", "topk_accuracy", "real_accuracy", "GroupCounts", "grouped_counts",
     "worst_k_classes", "wilson_interval", "error_ratio", "error_ratio_interval", "expected_calibration_error",
     "grouped_calibration_error", "binary_spearman", "factor_prevalence", "prevalence_shift",
-    "misclassification_shift",
+    "misclassification_shift", "LineFit", "fit_line",
 ]

@@ -1,62 +1,32 @@
-"""Table-producing statistics behind the figures: every number a figure shows is computed here, not in plotting code.
+"""Table-producing statistics behind the figures that no other part of errorscope needs.
 
 Each function takes tables (the published ``accuracies_per_factor.csv`` layout, the metaclass layout, the ETH
 ``non_problematic_stats_*.csv`` layout) or annotation arrays and returns a small pandas DataFrame. The plotting
-functions in :mod:`errorscope.plots` only draw these frames. Everything here is NumPy/SciPy/pandas; no matplotlib.
+functions in :mod:`errorscope.plots` only draw these frames. The statistics the figures share with the rest of
+the package come from their one implementation: error ratios (:func:`errorscope.imagenetx_tables.error_ratios`),
+Spearman matrices (:func:`errorscope.imagenetx_stats.factor_correlations`), model types
+(:mod:`errorscope.model_types`), group comparisons and augmentation effects (:mod:`errorscope.populations`).
+Everything here is NumPy/SciPy/pandas; no matplotlib.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..constants import FACTORS, METACLASSES
+from ..constants import FACTORS
 from ..exceptions import InvalidInputError
+from ..imagenetx_tables import error_ratios
+from ..metrics.regression import fit_line
+from ..populations import check_factor_table
+from ..published import ETH_CATEGORY_NAMES
 
 __all__ = [
-    "ERROR_CATEGORIES", "MODEL_TYPE_ORDER", "check_factor_table", "factor_shares", "active_factor_counts",
-    "spearman_table", "error_ratio_table", "model_types", "factor_scatter_points", "group_comparison",
-    "robust_susceptible", "metaclass_panels", "augmentation_strength", "augmentation_points",
-    "augmentation_effects", "augmentation_curves", "eth_points", "linear_fits",
+    "factor_shares", "active_factor_counts", "factor_scatter_points", "robust_susceptible",
+    "metaclass_panels", "eth_points", "linear_fits",
 ]
-
-#: The four model types that enter the ImageNet-X population figures, in the paper's order.
-MODEL_TYPE_ORDER: list[str] = [
-    "Supervised on more data", "Supervised on ImageNet-1K", "Self-supervised", "Robustness intervention",
-]
-
-#: ETH error categories: stats column -> display name (paper names), in the paper's order.
-ERROR_CATEGORIES: dict[str, str] = {
-    "num_collapsed_mappings": "overlapping classes",
-    "num_ambiguous": "multi-label",
-    "num_same_superclass": "fine-grained",
-    "num_OOV_clip": "fine-grained OOV",
-    "num_common_co_occ": "spurious correlation",
-    "num_non_prototypical": "non-prototypical",
-    "num_not_classified": "model failure",
-}
-
-
-def check_factor_table(table: pd.DataFrame, *, name: str = "table", need: Sequence[str] = ("average",)) -> pd.DataFrame:
-    """Validate a table in the ``accuracies_per_factor.csv`` layout and return it indexed by model.
-
-    Accepts the model as index or as a ``model`` column. Raises :class:`InvalidInputError` naming the missing
-    columns otherwise.
-    """
-    if not isinstance(table, pd.DataFrame):
-        raise InvalidInputError(f"Expected `{name}` to be a pandas DataFrame, but got {type(table).__name__}.")
-    if "model" in table.columns and "metaclass" not in table.columns:
-        table = table.set_index("model")
-    missing = [c for c in list(FACTORS) + list(need) if c not in table.columns]
-    if missing:
-        raise InvalidInputError(
-            f"Expected `{name}` in the accuracies_per_factor.csv layout (index model, the 16 factors, "
-            f"worst_factor, average, ...), but columns {missing} are missing. Got columns {list(table.columns)}."
-        )
-    return table
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -100,76 +70,8 @@ def active_factor_counts(annotations: Mapping[str, object]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def spearman_table(annotations) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Spearman ρ and p-values between the 16 factor and 17 metaclass indicators (spec B §5).
-
-    For 0/1 variables Spearman's ρ is Pearson's φ and its p-value the t-test with n − 2 degrees of freedom.
-    As in the original (``squareform`` of the condensed form), the **diagonal is 0** for ρ and p; a constant
-    column gives NaN.
-
-    Returns
-    -------
-    rho, pval : DataFrames of shape (33, 33), index and columns ``FACTORS + METACLASSES``.
-    """
-    from scipy import stats
-
-    factors = np.asarray(annotations.factors, dtype=np.float64)
-    meta = np.asarray(annotations.metaclass)
-    onehot = (meta[:, None] == np.arange(len(METACLASSES))[None, :]).astype(np.float64)
-    x = np.concatenate([factors, onehot], axis=1)
-    n = x.shape[0]
-    xc = x - x.mean(axis=0)
-    sd = np.sqrt((xc ** 2).sum(axis=0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.einsum("ni,nj->ij", xc, xc) / np.outer(sd, sd)  # einsum: no BLAS thread contention
-        rho = np.clip(rho, -1.0, 1.0)
-        t = rho * np.sqrt((n - 2) / ((1.0 - rho) * (1.0 + rho)))
-        p = 2 * stats.t.sf(np.abs(t), n - 2)
-    p = np.where(np.abs(rho) >= 1.0, 0.0, p)
-    p = np.where(np.isnan(rho), np.nan, p)
-    np.fill_diagonal(rho, 0.0)
-    np.fill_diagonal(p, 0.0)
-    names = list(FACTORS) + list(METACLASSES)
-    return pd.DataFrame(rho, index=names, columns=names), pd.DataFrame(p, index=names, columns=names)
-
-
 # ---------------------------------------------------------------------------------------------------------
-# Factor tables (spec B §5 error ratio, §8 figures 4-9)
-
-def error_ratio_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Error ratios (1 − acc_f) / (1 − average) of the 16 factors, one row per row of ``table``.
-
-    Works on the per-model layout and on the metaclass layout (the ``metaclass`` column is kept).
-    """
-    keep_meta = "metaclass" in table.columns
-    table = check_factor_table(table, name="table") if not keep_meta else table
-    with np.errstate(divide="ignore", invalid="ignore"):
-        er = (1.0 - table[FACTORS]).div(1.0 - table["average"], axis=0)
-    if keep_meta:
-        er.insert(0, "metaclass", table["metaclass"])
-        if "model" in table.columns:
-            er.insert(0, "model", table["model"])
-    return er
-
-
-def model_types(models: Sequence[str], *, mapping: Mapping[str, str] | None = None) -> pd.Series:
-    """Model type of each model name (spec B §7): exact-name lookup in ImageNet-X's ``model_types_map``.
-
-    ``"human"`` is "Original validation annotations"; unknown names are "Other". ``mapping`` (name -> type)
-    overrides the lookup, so the user's own models can be typed.
-    """
-    from imagenet_x.model_types import model_types_map
-
-    def one(m: str) -> str:
-        if mapping and m in mapping:
-            return str(mapping[m])
-        if m == "human":
-            return "Original validation annotations"
-        t = model_types_map.get(m)
-        return t.value if t is not None else "Other"
-
-    return pd.Series([one(m) for m in models], index=pd.Index(list(models), name="model"), name="model_type")
-
+# Factor tables (spec B §8 figures 4 and 7)
 
 def factor_scatter_points(table: pd.DataFrame, groups: pd.Series | Mapping[str, str], *,
                           top_n: int = 20) -> tuple[pd.DataFrame, list[str]]:
@@ -201,53 +103,6 @@ def factor_scatter_points(table: pd.DataFrame, groups: pd.Series | Mapping[str, 
     return long[["model", "group", "facet", "x", "y"]].reset_index(drop=True), list(order.index)
 
 
-def group_comparison(table: pd.DataFrame, groups: pd.Series | Mapping[str, str], *,
-                     value: str = "error_ratio", group_order: Sequence[str] | None = None,
-                     alpha: float = 0.05) -> pd.DataFrame:
-    """Per (factor, group) mean and standard deviation, with an Alexander-Govern test per factor.
-
-    The data of spec B §8 figures 5 and 9: ``value="error_ratio"`` gives mean error ratios, ``"accuracy"``
-    mean factor accuracies. Factors are ordered by mean error ratio over all models, ascending. A factor is
-    significant when the Alexander-Govern p-value over the groups (one sample per group, NaN dropped) is
-    below ``alpha``; with one group, or a NaN p-value, it is not.
-
-    Returns
-    -------
-    DataFrame with columns ``factor, group, mean, std, n, pvalue, significant``, rows in factor then group order.
-    """
-    from scipy import stats
-
-    if value not in ("error_ratio", "accuracy"):
-        raise InvalidInputError(f"Expected `value` to be 'error_ratio' or 'accuracy', but got {value!r}.")
-    table = check_factor_table(table)
-    groups = pd.Series(groups)
-    table = table.loc[table.index.isin(groups.index)]
-    if table.empty:
-        raise InvalidInputError("No model of `table` has a group in `groups`; nothing to compare.")
-    er = error_ratio_table(table)
-    vals = er if value == "error_ratio" else table[FACTORS]
-    order = er.mean().sort_values(kind="stable").index
-    group_of = groups.reindex(table.index)
-    present = list(pd.unique(group_of))
-    g_order = [g for g in (group_order or present) if g in present]
-    rows = []
-    for f in order:
-        samples = [vals.loc[group_of == g, f].dropna().to_numpy() for g in g_order]
-        usable = [s for s in samples if len(s) >= 2]
-        p = np.nan
-        if len(usable) >= 2:
-            with np.errstate(all="ignore"):
-                try:
-                    p = float(stats.alexandergovern(*usable).pvalue)
-                except (ValueError, ZeroDivisionError):
-                    p = np.nan
-        for g, s in zip(g_order, samples):
-            rows.append((f, g, float(s.mean()) if len(s) else np.nan,
-                         float(s.std(ddof=1)) if len(s) > 1 else np.nan, len(s), p,
-                         bool(np.isfinite(p) and p < alpha)))
-    return pd.DataFrame(rows, columns=["factor", "group", "mean", "std", "n", "pvalue", "significant"])
-
-
 def robust_susceptible(error_ratios: pd.Series, *, k: int = 3) -> pd.DataFrame:
     """The ``k`` lowest (robust) and ``k`` highest (susceptible) error ratios of one row, NaN dropped.
 
@@ -277,7 +132,7 @@ def metaclass_panels(metaclass_table: pd.DataFrame, overall_table: pd.DataFrame,
     rows = mt[mt["model"] == model].set_index("metaclass")
     worst = list(rows["average"].sort_values(kind="stable").index[:n_worst])
     panels = worst + [m for m in extra if m in rows.index]
-    er = error_ratio_table(rows.reset_index()).set_index("metaclass")
+    er = error_ratios(rows)
     frames = []
     for p in panels:
         f = robust_susceptible(er.loc[p, FACTORS], k=k)
@@ -286,93 +141,10 @@ def metaclass_panels(metaclass_table: pd.DataFrame, overall_table: pd.DataFrame,
         frames.append(f)
     overall = check_factor_table(overall_table)
     if model in overall.index:
-        f = robust_susceptible(error_ratio_table(overall.loc[[model]]).iloc[0], k=k)
+        f = robust_susceptible(error_ratios(overall.loc[[model]]).iloc[0], k=k)
         f.insert(0, "average", float(overall.loc[model, "average"]))
         f.insert(0, "panel", "overall")
         frames.append(f)
-    return pd.concat(frames, ignore_index=True)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Augmentation sweeps (spec B §8 figure 8)
-
-_STRENGTH = {
-    "crop": ("crop", r"crop([+-]?[0-9]*[.]?[0-9]+)", True),
-    "color": ("color", r"color([+-]?[0-9]*[.]?[0-9]+(?:[eE][+-]?[0-9]+)?)", False),
-    "smoothing": ("smoothing", r"smoothing([+-]?[0-9]*[.]?[0-9]+(?:[eE][+-]?[0-9]+)?)", False),
-}
-
-
-def augmentation_strength(models: Sequence[str], kind: str) -> pd.Series:
-    """Augmentation strength parsed from model names (spec B §8): crop = 100 − value after ``crop``;
-    color and smoothing = the value after ``color`` / ``smoothing``. NaN when the name has no match."""
-    if kind not in _STRENGTH:
-        raise InvalidInputError(f"Expected `kind` in {sorted(_STRENGTH)}, but got {kind!r}.")
-    _, pattern, invert = _STRENGTH[kind]
-    rx = re.compile(pattern)
-    vals = []
-    for m in models:
-        hit = rx.search(str(m))
-        v = float(hit.group(1)) if hit else np.nan
-        vals.append(100.0 - v if (invert and hit) else v)
-    return pd.Series(vals, index=pd.Index(list(models), name="model"), name="strength")
-
-
-def augmentation_points(table: pd.DataFrame, kind: str, *, min_models: int = 5) -> pd.DataFrame:
-    """Per-model error ratios against augmentation strength, keeping strengths with ≥ ``min_models`` models.
-
-    Returns columns ``model, strength, factor, error_ratio`` (the human row is dropped).
-    """
-    table = check_factor_table(table)
-    table = table.loc[table.index != "human"]
-    strength = augmentation_strength(list(table.index), kind)
-    counts = strength.value_counts()
-    keep = strength.isin(counts[counts >= min_models].index)
-    er = error_ratio_table(table.loc[keep.to_numpy()])
-    er.insert(0, "strength", strength[keep].to_numpy())
-    long = er.reset_index().melt(id_vars=[er.index.name or "model", "strength"], value_vars=FACTORS,
-                                 var_name="factor", value_name="error_ratio")
-    return long.rename(columns={er.index.name or "model": "model"}).dropna(subset=["error_ratio"])
-
-
-def augmentation_effects(points: pd.DataFrame) -> pd.DataFrame:
-    """Effect of an augmentation on each factor's error ratio (spec B §8 ``augmentation_effect``).
-
-    Fit a cubic of ER against strength, take the strengths of its argmax and argmin over the unique
-    strengths, and Welch-test the models at the smaller of the two against those at the larger.
-    effect = t (positive: ER falls as the augmentation gets stronger).
-
-    Returns columns ``factor, effect, pvalue``, sorted by effect descending.
-    """
-    from scipy import stats
-
-    rows = []
-    for f, g in points.groupby("factor", sort=False):
-        xs = np.sort(g["strength"].unique())
-        if len(xs) < 2:
-            rows.append((f, np.nan, np.nan))
-            continue
-        coef = np.polyfit(g["strength"].to_numpy(float), g["error_ratio"].to_numpy(float), min(3, len(xs) - 1))
-        fitted = np.polyval(coef, xs)
-        lo, hi = sorted((xs[int(np.argmax(fitted))], xs[int(np.argmin(fitted))]))
-        a = g.loc[g["strength"] == lo, "error_ratio"].to_numpy(float)
-        b = g.loc[g["strength"] == hi, "error_ratio"].to_numpy(float)
-        with np.errstate(all="ignore"):
-            res = stats.ttest_ind(a, b, equal_var=False)
-        rows.append((f, float(res.statistic), float(res.pvalue)))
-    out = pd.DataFrame(rows, columns=["factor", "effect", "pvalue"])
-    return out.sort_values("effect", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def augmentation_curves(points: pd.DataFrame, factors: Sequence[str], *, n: int = 50) -> pd.DataFrame:
-    """Cubic fits of error ratio against strength for ``factors``: columns ``factor, strength, fitted``."""
-    frames = []
-    for f in factors:
-        g = points[points["factor"] == f]
-        xs = np.sort(g["strength"].unique())
-        coef = np.polyfit(g["strength"].to_numpy(float), g["error_ratio"].to_numpy(float), min(3, len(xs) - 1))
-        grid = np.linspace(xs.min(), xs.max(), n)
-        frames.append(pd.DataFrame({"factor": f, "strength": grid, "fitted": np.polyval(coef, grid)}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -397,7 +169,7 @@ def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "im
     x : x column (``imagenet_top1_val_acc``, ``top1_val_acc``, ``imagenet_mla_val_acc``, ``mla_group`` ...).
     relative : ``"absolute"`` (counts), ``"group_mle"`` (100 · count / (top-1 errors − collapsed − ambiguous)),
         ``"group_top1_err"`` (100 · count / top-1 errors) or ``"group_samples"`` (100 · count / samples).
-    categories : stats columns to use (default: the 7 of :data:`ERROR_CATEGORIES`; for ``"group_mle"`` the 5
+    categories : stats columns to use (default: the 7 of :data:`~errorscope.published.ETH_CATEGORY_NAMES`; for ``"group_mle"`` the 5
         multi-label error categories, without overlapping classes and multi-label).
 
     Returns
@@ -410,7 +182,7 @@ def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "im
         stats = {"all": stats}
     if categories is None:
         # relative to multi-label errors, only the categories that are multi-label errors make sense
-        categories = [c for c in ERROR_CATEGORIES if relative != "group_mle"
+        categories = [c for c in ETH_CATEGORY_NAMES if relative != "group_mle"
                       or c not in ("num_collapsed_mappings", "num_ambiguous")]
     cats = list(categories)
     frames = []
@@ -428,35 +200,30 @@ def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "im
                 with np.errstate(divide="ignore", invalid="ignore"):
                     y = 100.0 * y / denom(d).astype(float)
             frames.append(pd.DataFrame({"model": d["model_dir_id"].to_numpy(), "group": group,
-                                        "category": ERROR_CATEGORIES.get(c, c), "x": d[x].astype(float).to_numpy(),
+                                        "category": ETH_CATEGORY_NAMES.get(c, c), "x": d[x].astype(float).to_numpy(),
                                         "y": y.to_numpy()}))
     return pd.concat(frames, ignore_index=True).replace([np.inf, -np.inf], np.nan).dropna(subset=["x", "y"])
 
 
 def linear_fits(points: pd.DataFrame, *, by: Sequence[str] = ("category", "group"), level: float = 0.95,
                 n: int = 50) -> pd.DataFrame:
-    """Least-squares lines y = a + b·x with a pointwise confidence band of the mean, per ``by`` group.
+    """Least-squares lines y = a + b·x with a pointwise confidence band of the mean, per ``by`` group
+    (:func:`errorscope.metrics.regression.fit_line`).
 
     Returns columns ``*by, x, fit, lo, hi, slope, intercept, r`` on a grid of ``n`` x values spanning the data.
     Groups with fewer than 3 points are skipped.
     """
-    from scipy import stats
-
     frames = []
     for key, g in points.groupby(list(by), sort=False):
         x, y = g["x"].to_numpy(float), g["y"].to_numpy(float)
         if len(x) < 3 or np.ptp(x) == 0:
             continue
-        res = stats.linregress(x, y)
-        resid = y - (res.intercept + res.slope * x)
-        dof = len(x) - 2
-        s = np.sqrt((resid ** 2).sum() / dof)
+        line = fit_line(x, y)
         grid = np.linspace(x.min(), x.max(), n)
-        se = s * np.sqrt(1.0 / len(x) + (grid - x.mean()) ** 2 / ((x - x.mean()) ** 2).sum())
-        tq = stats.t.ppf(0.5 + level / 2, dof)
-        fit = res.intercept + res.slope * grid
-        f = pd.DataFrame({"x": grid, "fit": fit, "lo": fit - tq * se, "hi": fit + tq * se,
-                          "slope": res.slope, "intercept": res.intercept, "r": res.rvalue})
+        fit = line.predict(grid)
+        half = line.t_quantile(level) * line.standard_error(grid)
+        f = pd.DataFrame({"x": grid, "fit": fit, "lo": fit - half, "hi": fit + half,
+                          "slope": line.slope, "intercept": line.intercept, "r": line.r})
         for name, value in zip(by, key if isinstance(key, tuple) else (key,)):
             f.insert(0, name, value)
         frames.append(f)

@@ -1,7 +1,8 @@
 """The full figure set of both papers, from the published tables plus (optionally) the user's own models.
 
 :func:`generate_figures` loads the published ImageNet-X tables and ETH stats through
-:func:`~errorscope.resources.resource_path`, computes every displayed statistic with :mod:`errorscope.plots.data`,
+:mod:`errorscope.published`, computes every displayed statistic with :mod:`errorscope.plots.data`,
+:mod:`errorscope.populations` and :mod:`errorscope.imagenetx_stats`,
 draws with the figure functions and writes one file per figure and format. User tables in the same layouts are
 overlaid (highlighted) on the population figures.
 """
@@ -15,53 +16,29 @@ import pandas as pd
 
 from ..constants import FACTORS
 from ..exceptions import InvalidInputError
+from ..imagenetx_stats import factor_correlations
+from ..model_types import MODEL_TYPE_ORDER
+from ..populations import (augmentation_curves, augmentation_effects, augmentation_points, augmentation_strength,
+                           check_factor_table, group_comparison, highlevel_population)
+from ..published import eth_stats, imagenetx_wide, published_table
 from . import data as D
 from ._base import save_figure
 
-__all__ = ["published_table", "eth_stats", "population_groups", "FIGURES", "generate_figures", "build_figures"]
+__all__ = ["population_groups", "FIGURES", "generate_figures", "build_figures"]
 
 _X_LABEL = {"class": "Top-1 accuracy", "real_class": "ReaL accuracy", "metaclass": "Metaclass accuracy"}
 _ETH_GROUPS = ("organism", "artifact", "other")
 
 
-def published_table(group: str, *, which: str = "top", error_type: str = "class",
-                    metaclass: bool = False) -> pd.DataFrame:
-    """A published ImageNet-X table (``imagenetx/results/val/<which>_factor/<group>/<error_type>/...``).
-
-    Per-model tables are indexed by model; metaclass tables keep ``model`` and ``metaclass`` columns.
-    """
-    from ..resources import resource_path
-
-    name = "accuracies_per_factor_metaclass.csv" if metaclass else "accuracies_per_factor.csv"
-    path = resource_path(f"imagenetx/results/val/{which}_factor/{group}/{error_type}/{name}")
-    return pd.read_csv(path) if metaclass else pd.read_csv(path, index_col="model")
-
-
-def eth_stats(dataset: str = "imagenet", groups: Sequence[str] = ("all",) + _ETH_GROUPS) -> dict[str, pd.DataFrame]:
-    """The published ETH stats tables (``eth_error_analysis/stats-<dataset>/non_problematic_stats_<group>.csv``)."""
-    from ..resources import resource_path
-
-    return {g: pd.read_csv(resource_path(f"eth_error_analysis/stats-{dataset}/non_problematic_stats_{g}.csv"))
-            for g in groups}
-
-
 def population_groups(*, which: str = "top", error_type: str = "class") -> tuple[pd.DataFrame, pd.Series]:
-    """The ImageNet-X population of figure 4/5 (spec B §8): imagenet_testbed + self-supervised models of
-    modelvshuman and base, restricted to the four model types (plus the human for real_class).
+    """The ImageNet-X population of figure 4/5 (spec B §8): :func:`~errorscope.populations.highlevel_population`
+    of the published imagenet_testbed, modelvshuman and base tables (plus the human for real_class).
 
-    Returns the concatenated per-model table and model -> type.
+    Returns the per-model table (index model) and model -> type.
     """
-    from imagenet_x.model_types import SELFSUPERVISED_MODELS
-
-    parts = [published_table("imagenet_testbed", which=which, error_type=error_type)]
-    for g in ("modelvshuman", "base"):
-        t = published_table(g, which=which, error_type=error_type)
-        parts.append(t.loc[t.index.isin(SELFSUPERVISED_MODELS)])
-    table = pd.concat(parts)
-    table = table[~table.index.duplicated()]
-    types = D.model_types(list(table.index))
-    keep = types.isin(D.MODEL_TYPE_ORDER) | ((types.index == "human") & (error_type == "real_class"))
-    return table.loc[keep.to_numpy()], types[keep.to_numpy()]
+    wide = imagenetx_wide(which=which, error_type=error_type, groups=["imagenet_testbed", "modelvshuman", "base"])
+    pop = highlevel_population(wide, include_human=error_type == "real_class").set_index("model")
+    return pop.drop(columns=["group", "model_type"]), pop["model_type"]
 
 
 def _augmentation_groups(which: str, error_type: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -69,7 +46,7 @@ def _augmentation_groups(which: str, error_type: str) -> tuple[pd.DataFrame, pd.
     for label, grp, kind in (("Crop", "crop", "crop"), ("Color", "colorjitter", "color")):
         t = published_table(grp, which=which, error_type=error_type)
         t = t.loc[t.index != "human"]
-        s = D.augmentation_strength(list(t.index), kind)
+        s = augmentation_strength(list(t.index), kind)
         counts = s.value_counts()
         top = counts[counts >= 5].index.max()
         sel = t.loc[(s == top).to_numpy()]
@@ -132,7 +109,7 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     if which not in ("top", "multi"):
         raise InvalidInputError(f"Expected `which` to be 'top' or 'multi', but got {which!r}.")
     if user_table is not None:
-        user_table = D.check_factor_table(user_table, name="user_table")
+        user_table = check_factor_table(user_table, name="user_table")
     builders: dict[str, Callable[[], object]] = {}
 
     def ann_sets():
@@ -154,7 +131,7 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     def spearman(partition):
         from ..annotations import load_factor_annotations
 
-        rho, p = D.spearman_table(load_factor_annotations("multi", partition))
+        rho, p = factor_correlations(annotations=load_factor_annotations("multi", partition))
         return plot_spearman_heatmap(rho, p, title=f"ImageNet-X {partition} (multi factors): 100 · Spearman ρ, p ≤ 0.01")
 
     builders["spearman_val_correlation_heatmap"] = lambda: spearman("val")
@@ -170,19 +147,19 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
             highlight = list(ut.index)
         points, order = D.factor_scatter_points(table, types)
         return plot_factor_vs_overall(points, order, x_label=_X_LABEL[error_type],
-                                      group_order=D.MODEL_TYPE_ORDER + ["Your models"], highlight=highlight)
+                                      group_order=MODEL_TYPE_ORDER + ["Your models"], highlight=highlight)
 
     builders["highlevel_scatter_plot"] = scatter
 
     def supervision():
         table, types = population_groups(which=which, error_type=error_type)
         table, types = table.loc[types.index != "human"], types[types.index != "human"]
-        order = list(D.MODEL_TYPE_ORDER)
+        order = list(MODEL_TYPE_ORDER)
         if user_table is not None and len(user_table) >= 2:
             table = pd.concat([table.loc[~table.index.isin(user_table.index)], user_table[table.columns.intersection(user_table.columns)]])
             types = pd.concat([types[~types.index.isin(user_table.index)], pd.Series("Your models", index=user_table.index)])
             order.append("Your models")
-        comp = D.group_comparison(table, types, group_order=order)
+        comp = group_comparison(table, types, group_order=order)
         return plot_model_comparison(comp, group_order=order)
 
     builders["supervision_comparison_prevalence"] = supervision
@@ -209,11 +186,11 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
         sweeps = {}
         for label, grp, kind in (("Crop", "crop", "crop"), ("Color", "colorjitter", "color"),
                                  ("Smoothing", "gaussian_blur", "smoothing")):
-            pts = D.augmentation_points(published_table(grp, which=which, error_type=error_type), kind)
-            eff = D.augmentation_effects(pts)
+            pts = augmentation_points(published_table(grp, which=which, error_type=error_type), kind)
+            eff = augmentation_effects(pts)
             sig = eff[eff["pvalue"] < 0.05]
             chosen = list(dict.fromkeys(list(sig["factor"].head(3)) + list(sig["factor"].tail(3))))
-            sweeps[label] = (pts, eff, D.augmentation_curves(pts, chosen))
+            sweeps[label] = (pts, eff, augmentation_curves(pts, chosen))
         return plot_augmentation_effects(sweeps)
 
     builders["augment_effect"] = augment
@@ -221,7 +198,7 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     def augment_comparison(value):
         table, groups = _augmentation_groups(which, error_type)
         order = ["Crop", "Color", "Full Color+Crop", "Per class color jitter + crop"]
-        comp = D.group_comparison(table, groups, value=value, group_order=order)
+        comp = group_comparison(table, groups, value=value, group_order=order)
         if value == "error_ratio":
             return plot_model_comparison(comp, group_order=order)
         return plot_model_comparison(comp, group_order=order, value_label="Accuracy", baseline=None)

@@ -138,9 +138,7 @@ class ReportContext:
         comp = None
         fig_uris: dict[str, str] = {}
         if comparison:
-            from ..plots import published_table
-
-            from ..plots import eth_stats
+            from ..published import eth_stats, published_table
 
             comp = pd.concat([T.accuracy_comparison(summary, eth_stats("imagenet", ("all",))["all"]),
                               T.population_comparison(factors, published_table("imagenet_testbed"))],

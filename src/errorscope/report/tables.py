@@ -103,9 +103,9 @@ def population_comparison(factors: pd.DataFrame, population: pd.DataFrame, *, er
     percentile is the share of population models with a lower error ratio (0 = most robust), in percent.
     The row ``average`` compares the overall accuracy (percentile = share of population models less accurate).
     """
-    from ..plots.data import error_ratio_table
+    from ..imagenetx_tables import error_ratios
 
-    pop_er = error_ratio_table(population.loc[population.index != "human"])
+    pop_er = error_ratios(population.loc[population.index != "human"])
     mine = factors[(factors["metaclass"] == "all") & (factors["error_type"] == error_type) & (factors["which"] == which)]
     label = f"{name} ({int((population.index != 'human').sum())})"
     rows = []

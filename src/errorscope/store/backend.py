@@ -40,6 +40,19 @@ class StoreError(ErrorscopeError):
     """The store file is unusable (other schema version, other image index) or a model is absent."""
 
 
+@contextlib.contextmanager
+def write_transaction(con) -> Iterator[None]:
+    """``BEGIN``; ``COMMIT`` when the block ends, ``ROLLBACK`` (and re-raise) when it raises, even on
+    KeyboardInterrupt: every write of the store is all or nothing."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 class ResultStore:
     """A results database in one DuckDB file.
 
@@ -98,12 +111,11 @@ class ResultStore:
             if "meta" not in have:
                 raise StoreError(f"{self.path}: not an errorscope store (no `meta` table).")
         else:
-            con.execute("BEGIN TRANSACTION")
-            for stmt in DDL:
-                con.execute(stmt)
-            con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('index_name', ?), ('n_images', ?) "
-                        "ON CONFLICT DO NOTHING", [SCHEMA_VERSION, self.index.name, str(len(self.index))])
-            con.execute("COMMIT")
+            with write_transaction(con):
+                for stmt in DDL:
+                    con.execute(stmt)
+                con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('index_name', ?), ('n_images', ?) "
+                            "ON CONFLICT DO NOTHING", [SCHEMA_VERSION, self.index.name, str(len(self.index))])
         meta = self.meta()
         if meta.get("schema_version") != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: store schema version {meta.get('schema_version')!r}, but this errorscope "
@@ -227,8 +239,7 @@ class ResultStore:
         tags_df = pd.DataFrame(tag_rows, columns=["model", "key", "value"])
         names_df = pd.DataFrame({"model": list(pop.models)})
         con = self.connection
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with write_transaction(con):
             con.register("_names", names_df)
             replacing = con.execute("SELECT count(*) FROM models WHERE model IN (SELECT model FROM _names)"
                                     ).fetchall()[0][0]
@@ -242,10 +253,6 @@ class ResultStore:
             for name, frame in frames.items():
                 self._insert_derived(con, name, frame)
             con.unregister("_names")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     def _delete_registered(self, con) -> None:
         for table in CORE_TABLES + [f"derived_{t}" for t in self.derived_tables()]:
@@ -276,15 +283,10 @@ class ResultStore:
             raise StoreError(f"{self.path}: no model named {missing[0]!r} in the store. "
                              "`errorscope store list` shows the stored models.")
         con = self.connection
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with write_transaction(con):
             con.register("_names", pd.DataFrame({"model": present}))
             self._delete_registered(con)
             con.unregister("_names")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return present
 
     # ------------------------------------------------------------------ metric versions
@@ -315,8 +317,7 @@ class ResultStore:
         frames = {name: pd.concat(parts, ignore_index=True) for name, parts in collected.items()}
         rebuild = force or len(todo) == len(self)
         con = self.connection
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with write_transaction(con):
             con.register("_names", pd.DataFrame({"model": todo}))
             for t in self.derived_tables():
                 if rebuild:
@@ -328,10 +329,6 @@ class ResultStore:
             con.execute("UPDATE models SET metric_version = ? WHERE model IN (SELECT model FROM _names)",
                         [self.suite.tag])
             con.unregister("_names")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return todo
 
     # ------------------------------------------------------------------ reading

@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import InvalidInputError
+from ..metrics.regression import fit_line
 
 __all__ = ["accuracy_regression", "holm", "compare_model", "Comparison", "ETH_SHARES_TABLE"]
 
@@ -116,15 +117,14 @@ def accuracy_regression(reference: pd.DataFrame, target: pd.Series | dict, *, co
             continue
         gx = _transform(sub[x].to_numpy(), scale)
         gy = _transform(sub[col].to_numpy(), scale)
-        xbar = gx.mean()
-        sxx = float(((gx - xbar) ** 2).sum())
-        slope = float(((gx - xbar) * (gy - gy.mean())).sum() / sxx)
-        intercept = float(gy.mean() - slope * xbar)
-        resid = gy - (intercept + slope * gx)
-        s = float(np.sqrt((resid ** 2).sum() / (n - 2)))
-        fit0 = intercept + slope * x0
-        se = s * np.sqrt(1 + 1 / n + (x0 - xbar) ** 2 / sxx)
-        tcrit = stats.t.ppf(1 - alpha / 2, n - 2)
+        if np.ptp(gx) == 0:
+            rows.append({"factor": col, "observed": y0, "n_reference": n})
+            continue
+        line = fit_line(gx, gy)
+        slope, intercept = line.slope, line.intercept
+        fit0 = float(line.predict(x0))
+        se = float(line.standard_error(x0, prediction=True))
+        tcrit = line.t_quantile(level)
         r0 = float(_transform(y0, scale)) - fit0
         t = r0 / se
         p = float(2 * stats.t.sf(abs(t), n - 2))
@@ -199,7 +199,8 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
     """
     from ..constants import FACTORS
     from .metrics import published_layout
-    from .reference import ETH_CATEGORIES, eth_wide, imagenetx_wide
+    from ..published import ETH_CATEGORIES
+    from .reference import eth_wide, imagenetx_wide
 
     note = ""
 

@@ -44,7 +44,7 @@ def run(args) -> int:
     try:
         groups = args.groups
         if groups == ["all"]:
-            from ...store.reference import IMAGENETX_GROUPS
+            from ...published import IMAGENETX_GROUPS
 
             groups = IMAGENETX_GROUPS
         result = compare_model(args.model, population=args.population, store=store, which=args.which,

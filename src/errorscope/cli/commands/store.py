@@ -262,8 +262,8 @@ def run_load_reference(args) -> int:
 def run_groupstats(args) -> int:
     import pandas as pd
 
-    from ...store.groupstats import (AUGMENTATIONS, augmentation_effects, highlevel_population,
-                                     model_type_error_ratios, stored_table)
+    from ...populations import AUGMENTATIONS, highlevel_population
+    from ...store.groupstats import augmentation_effect_table, model_type_error_ratios, stored_table
     from ...store.reference import imagenetx_wide
 
     if args.source == "stored" and not args.store:
@@ -286,7 +286,7 @@ def run_groupstats(args) -> int:
             kinds = [args.augmentation] if args.augmentation else list(AUGMENTATIONS)
             frames = []
             for kind in kinds:
-                eff = augmentation_effects(table_of([AUGMENTATIONS[kind][0]]), kind)
+                eff = augmentation_effect_table(table_of([AUGMENTATIONS[kind][0]]), kind)
                 eff.insert(0, "augmentation", kind)
                 frames.append(eff)
             result = pd.concat(frames, ignore_index=True)

@@ -8,8 +8,10 @@ plots, the exact name ``"human"`` is "Original validation annotations" and every
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+
+import pandas as pd
 
 __all__ = ["HUMAN", "OTHER", "MODEL_TYPE_ORDER", "model_type", "model_types", "model_type_names",
            "selfsupervised_models"]
@@ -57,9 +59,19 @@ def model_type(name: str) -> str:
     return _lookup().get(name, OTHER)
 
 
-def model_types(names: Iterable[str]) -> list[str]:
-    """:func:`model_type` of every name."""
-    return [model_type(n) for n in names]
+def model_types(names: Iterable[str], *, mapping: Mapping[str, str] | None = None) -> pd.Series:
+    """:func:`model_type` of every name, as a Series indexed by ``model`` (name ``model_type``).
+
+    ``mapping`` (name -> type) overrides the lookup, so the user's own models can be typed.
+
+    Examples
+    --------
+    >>> model_types(["DINO", "mine"], mapping={"mine": "Mine"}).tolist()
+    ['Self-supervised', 'Mine']
+    """
+    names = [str(n) for n in names]
+    types = [str(mapping[n]) if mapping and n in mapping else model_type(n) for n in names]
+    return pd.Series(types, index=pd.Index(names, name="model"), name="model_type")
 
 
 def selfsupervised_models() -> list[str]:
