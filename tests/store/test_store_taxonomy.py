@@ -10,8 +10,9 @@ import pytest
 from errorscope.cli.main import main
 from errorscope.resources import resource_path
 
-SHARES = ["share_collapsed_mappings", "share_ambiguous", "share_same_superclass", "share_common_co_occ",
-          "share_non_prototypical", "share_OOV_clip", "share_not_classified"]
+#: in the taxonomy's decision order (the order `compare` prints)
+SHARES = ["share_collapsed_mappings", "share_ambiguous", "share_same_superclass", "share_OOV_clip",
+          "share_common_co_occ", "share_non_prototypical", "share_not_classified"]
 #: share column -> category code of the taxonomy (see errorscope.taxonomy.categories)
 CODES = {"share_collapsed_mappings": 1, "share_ambiguous": 2, "share_same_superclass": 3, "share_OOV_clip": 4,
          "share_common_co_occ": 5, "share_non_prototypical": 6, "share_not_classified": 7}

@@ -127,7 +127,7 @@ def taxonomy_metrics(population: Population, *, labels: str = "real", chunk: int
     """
     from ..taxonomy import classify
     from ..taxonomy.wordnet import GROUPS
-    from .reference import ETH_CATEGORIES
+    from ..published import ETH_CATEGORIES
 
     if population.index.name != "imagenet-val":
         raise InvalidInputError(
