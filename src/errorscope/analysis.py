@@ -17,7 +17,7 @@ import pandas as pd
 from .annotations import real_label_sets
 from .constants import ERROR_TYPES, FACTORS, METACLASSES
 from .exceptions import InvalidInputError
-from .imagenetx_tables import FactorCounts, accuracy_table, count_factors, metaclass_table
+from .imagenetx_tables import FactorCounts, accuracy_table, count_factor_sets, metaclass_table
 from .metrics.accuracy import real_accuracy, top1_accuracy, topk_accuracy
 from .metrics.intervals import wilson_interval
 from .metrics.ratios import error_ratio, error_ratio_interval
@@ -137,9 +137,11 @@ def analyze(pop: Population, *, which: tuple[str, ...] = ("top", "multi"),
     summary["real"] = real_accuracy(pop.top1, real_sets, empty=real_empty, sizes=sizes)
     summary["real_imagenetx"] = real_accuracy(pop.top1, real_sets, empty="wrong", sizes=sizes)
     tidy, tables = [], {}
+    all_counts = count_factor_sets(pop, whiches=tuple(which), error_types=tuple(error_types),
+                                   filter_prototypes=filter_prototypes) if which and error_types else {}
     jobs = [(w, e) for w in which for e in error_types]
     for w, e in tqdm(jobs, desc="ImageNet-X tables", disable=not progress):
-        counts = count_factors(pop, which=w, error_type=e, filter_prototypes=filter_prototypes)
+        counts = all_counts[(w, e)]
         tables[(w, e)] = (accuracy_table(counts), metaclass_table(counts))
         tidy.append(tidy_factor_frame(counts, confidence=confidence))
         if w == which[0]:

@@ -32,7 +32,7 @@ from .metrics.grouped import BLOCK, GroupCounts, _grouped_counts, worst_k_classe
 from .predictions import Population
 
 __all__ = [
-    "FactorCounts", "count_factors", "factor_accuracies", "metaclass_factor_accuracies", "error_ratios",
+    "FactorCounts", "count_factors", "count_factor_sets", "factor_accuracies", "metaclass_factor_accuracies", "error_ratios",
     "accuracy_table", "metaclass_table", "write_table_tree", "HUMAN",
 ]
 
@@ -130,25 +130,61 @@ def count_factors(pop: Population, *, which: str = "top", error_type: str = "cla
     """Count correct and covered images of every model per ImageNet-X group, in one pass over the models."""
     _check_args(which, error_type, partition)
     ann = annotations or load_factor_annotations(which, partition, filter_prototypes)
-    models, top1 = annotated_predictions(pop, ann, add_human=add_human)
-    member_t = _membership(ann)
-    real = None
-    if error_type == "real_class":
-        if ann.partition == "val":
-            real = real_label_sets()[0][ann.positions]
-        else:  # ReaL covers validation images only: every train prediction counts as wrong, as in ImageNet-X.
-            real = np.full((len(ann), 1), -1, dtype=np.int16)
-    m = len(models)
-    correct = np.empty((m, member_t.shape[0]))
-    total = np.empty((m, member_t.shape[0]))
-    for start in range(0, m, BLOCK):
-        block = top1[start:start + BLOCK]
-        ok = correctness(block, ann.labels, error_type, real_sets=real)
-        counts = _grouped_counts(ok, block >= 0, member_t)
-        correct[start:start + BLOCK] = counts.correct
-        total[start:start + BLOCK] = counts.total
-    parts = _split(GroupCounts(correct, total), m)
-    return FactorCounts(models, which, error_type, **parts)
+    return _count([ann], (error_type,), pop, add_human)[(which, error_type)]
+
+
+def count_factor_sets(pop: Population, *, whiches=WHICH_FACTORS, error_types=ERROR_TYPES, partition: str = "val",
+                      filter_prototypes: bool = True, add_human: bool = False) -> dict[tuple[str, str], FactorCounts]:
+    """:func:`count_factors` for several annotation files and error types at once.
+
+    The top and multi files annotate the same images in the same order, so each model's predictions are gathered
+    and scored once per error type, and both files' groups are counted in the same sparse product.
+
+    Returns
+    -------
+    {(which, error_type): FactorCounts}
+    """
+    for w in whiches:
+        for e in error_types:
+            _check_args(w, e, partition)
+    anns = [load_factor_annotations(w, partition, filter_prototypes) for w in whiches]
+    return _count(anns, tuple(error_types), pop, add_human)
+
+
+def _count(anns: list[FactorAnnotations], error_types: tuple[str, ...], pop: Population, add_human: bool
+           ) -> dict[tuple[str, str], FactorCounts]:
+    out: dict[tuple[str, str], FactorCounts] = {}
+    pending = list(anns)
+    while pending:  # annotation files over the same images, in the same order, share one pass
+        first = pending[0]
+        same = [a for a in pending if np.array_equal(a.positions, first.positions)]
+        pending = [a for a in pending if not any(a is b for b in same)]
+        members = [_membership(a) for a in same]
+        member_t = sparse.csr_matrix(sparse.vstack(members), dtype=np.float32)
+        models, top1 = annotated_predictions(pop, first, add_human=add_human)
+        m, g = len(models), member_t.shape[0]
+        for error_type in error_types:
+            real = None
+            if error_type == "real_class":
+                if first.partition == "val":
+                    real = real_label_sets()[0][first.positions]
+                else:  # ReaL covers validation images only: every train prediction is wrong, as in ImageNet-X.
+                    real = np.full((len(first), 1), -1, dtype=np.int16)
+            correct = np.empty((m, g))
+            total = np.empty((m, g))
+            for start in range(0, m, BLOCK):
+                block = top1[start:start + BLOCK]
+                ok = correctness(block, first.labels, error_type, real_sets=real)
+                counts = _grouped_counts(ok, block >= 0, member_t)
+                correct[start:start + BLOCK] = counts.correct
+                total[start:start + BLOCK] = counts.total
+            offset = 0
+            for ann, member in zip(same, members):
+                cols = slice(offset, offset + member.shape[0])
+                offset += member.shape[0]
+                parts = _split(GroupCounts(correct[:, cols], total[:, cols]), m)
+                out[(ann.which, error_type)] = FactorCounts(models, ann.which, error_type, **parts)
+    return out
 
 
 def _nan_where_no_correct(acc: np.ndarray, correct_any: np.ndarray) -> np.ndarray:
@@ -271,10 +307,9 @@ def write_table_tree(pop: Population, table_dir: str | Path, group: str, *,
     from ._io import write_frame
 
     written: list[Path] = []
-    jobs = [(w, e) for w in which_factors for e in error_types]
-    for which, error_type in tqdm(jobs, desc=f"tables {group}", disable=not progress):
-        counts = count_factors(pop, which=which, error_type=error_type, partition=partition,
-                               filter_prototypes=filter_prototypes, add_human=True)
+    all_counts = count_factor_sets(pop, whiches=which_factors, error_types=error_types, partition=partition,
+                                   filter_prototypes=filter_prototypes, add_human=True)
+    for (which, error_type), counts in tqdm(all_counts.items(), desc=f"tables {group}", disable=not progress):
         if error_type != "real_class":
             counts = _drop_last_model(counts)
         out = Path(table_dir) / partition / f"{which}_factor" / group / error_type

@@ -68,10 +68,13 @@ def correctness(top1: np.ndarray, targets: np.ndarray, error_type: ErrorType = "
 
 
 def _in_sets(top1: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """``top1[m, i] in sets[i]`` for every m, i; -1 padding never matches a covered prediction."""
-    out = np.zeros(top1.shape, dtype=bool)
-    for j in range(sets.shape[1]):
-        col = sets[:, j]
-        if (col >= 0).any():
-            out |= top1 == col[None, :]
+    """``top1[m, i] in sets[i]`` for every m, i; -1 padding never matches a covered prediction.
+
+    Column j of the padded sets is compared only on the images that have more than j labels (most have one).
+    """
+    out = top1 == sets[None, :, 0]
+    for j in range(1, sets.shape[1]):
+        rows = np.flatnonzero(sets[:, j] >= 0)
+        if rows.size:
+            out[:, rows] |= top1[:, rows] == sets[None, rows, j]
     return out & (top1 >= 0)

@@ -116,10 +116,11 @@ def worst_k_classes(class_counts: GroupCounts, k: int = 100) -> np.ndarray:
     """
     if k < 1:
         raise InvalidInputError(f"Expected argument `k` to be a positive integer, but got {k}.")
-    acc = class_counts.accuracy
-    out = np.full(acc.shape[0], np.nan)
-    for i in range(acc.shape[0]):
-        present = np.flatnonzero(class_counts.total[i] > 0)
-        order = present[np.argsort(acc[i, present], kind="stable")][:k]
-        out[i] = class_counts.correct[i, order].sum() / class_counts.total[i, order].sum()
-    return out
+    present = class_counts.total > 0
+    key = np.where(present, class_counts.accuracy, np.inf)  # absent classes sort last
+    order = np.argsort(key, axis=1, kind="stable")[:, :k]
+    keep = np.take_along_axis(present, order, axis=1)  # fewer than k present classes: only those
+    correct = np.where(keep, np.take_along_axis(class_counts.correct, order, axis=1), 0.0).sum(axis=1)
+    total = np.where(keep, np.take_along_axis(class_counts.total, order, axis=1), 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return correct / total

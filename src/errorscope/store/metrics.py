@@ -71,7 +71,7 @@ def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] =
         ``summary`` : model, which, error_type, average, worst_factor, worst_100_classes, and ``top1``
         (accuracy over all 50,000 validation images against the original labels), ``n_covered``.
     """
-    from ..imagenetx_tables import accuracy_table, count_factors
+    from ..imagenetx_tables import accuracy_table, count_factor_sets
 
     if population.index.name != "imagenet-val":
         raise InvalidInputError(
@@ -83,9 +83,10 @@ def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] =
     n_cov = (population.top1 >= 0).sum(axis=1).astype(np.int64)
     names = FACTORS + ["average"]
     factor_frames, summary_frames = [], []
+    all_counts = count_factor_sets(population, whiches=tuple(whiches), error_types=tuple(error_types))
     for error_type in error_types:
         for which in whiches:
-            counts = count_factors(population, which=which, error_type=error_type)
+            counts = all_counts[(which, error_type)]
             correct = np.column_stack([counts.factors.correct, counts.overall.correct])
             total = np.column_stack([counts.factors.total, counts.overall.total])
             with np.errstate(invalid="ignore", divide="ignore"):
