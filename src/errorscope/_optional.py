@@ -20,7 +20,7 @@ def require(module: str, *, extra: str, feature: str | None = None) -> ModuleTyp
     try:
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        what = feature or f"This feature"
+        what = feature or "This feature"
         raise MissingDependencyError(
             f"{what} requires the {module.split('.')[0]!r} package, which is not installed. "
             f"Install it with `pip install 'errorscope[{extra}]'`."

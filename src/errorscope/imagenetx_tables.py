@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from .annotations import FactorAnnotations, load_factor_annotations, real_label_sets
-from .constants import ERROR_TYPES, FACTORS, METACLASSES, WHICH_FACTORS
+from .constants import ERROR_TYPES, FACTORS, METACLASSES, N_CLASSES, WHICH_FACTORS
 from .exceptions import InvalidInputError
 from .metrics.correctness import correctness
 from .metrics.grouped import BLOCK, GroupCounts, _grouped_counts, worst_k_classes
@@ -66,35 +65,38 @@ class FactorCounts:
     classes: GroupCounts
 
 
-def _membership(ann: FactorAnnotations) -> sparse.csr_matrix:
-    """(G, n) sparse membership: 16 factors | 17x16 metaclass-factors | 17 metaclasses | all | 1000 classes."""
+def _membership(ann: FactorAnnotations, *, classes: bool = True) -> sparse.csr_matrix:
+    """(G, n) sparse membership: 16 factors | 17x16 metaclass-factors [| 1000 classes].
+
+    Metaclass and overall counts are sums of class counts (an image's metaclass is its class's), so they need
+    no columns of their own.
+    """
     n = len(ann)
     mc_onehot = np.zeros((n, N_MC), dtype=bool)
     mc_onehot[np.arange(n), ann.metaclass] = True
     mc_factor = (mc_onehot[:, :, None] & ann.factors[:, None, :]).reshape(n, N_MC * N_F)
-    dense = sparse.hstack([
-        sparse.csr_matrix(ann.factors, dtype=np.float32),
-        sparse.csr_matrix(mc_factor, dtype=np.float32),
-        sparse.csr_matrix(mc_onehot, dtype=np.float32),
-        sparse.csr_matrix(np.ones((n, 1), dtype=np.float32)),
-        sparse.csr_matrix((np.ones(n, np.float32), (np.arange(n), ann.labels.astype(np.int64))), shape=(n, 1000)),
-    ])
-    return sparse.csr_matrix(dense.T, dtype=np.float32)
+    blocks = [sparse.csr_matrix(ann.factors, dtype=np.float32), sparse.csr_matrix(mc_factor, dtype=np.float32)]
+    if classes:
+        blocks.append(sparse.csr_matrix((np.ones(n, np.float32), (np.arange(n), ann.labels.astype(np.int64))),
+                                        shape=(n, N_CLASSES)))
+    return sparse.csr_matrix(sparse.hstack(blocks).T, dtype=np.float32)
 
 
-def _split(counts: GroupCounts, m: int) -> dict[str, GroupCounts]:
-    sl = {
-        "factors": slice(0, N_F),
-        "metaclass_factors": slice(N_F, N_F + N_MC * N_F),
-        "metaclass": slice(N_F + N_MC * N_F, N_F + N_MC * N_F + N_MC),
-        "overall": slice(N_F + N_MC * N_F + N_MC, N_F + N_MC * N_F + N_MC + 1),
-        "classes": slice(N_F + N_MC * N_F + N_MC + 1, None),
+def _split(counts: GroupCounts, classes: GroupCounts, m: int) -> dict[str, GroupCounts]:
+    """Name the column blocks of one annotation file's counts; derive metaclass and overall from ``classes``."""
+    from .index import class_info
+
+    to_mc = np.zeros((N_CLASSES, N_MC))
+    to_mc[np.arange(N_CLASSES), class_info().metaclass17] = 1.0
+    mf = slice(N_F, N_F + N_MC * N_F)
+    return {
+        "factors": GroupCounts(counts.correct[:, :N_F], counts.total[:, :N_F]),
+        "metaclass_factors": GroupCounts(counts.correct[:, mf].reshape(m, N_MC, N_F),
+                                         counts.total[:, mf].reshape(m, N_MC, N_F)),
+        "metaclass": GroupCounts(classes.correct @ to_mc, classes.total @ to_mc),
+        "overall": GroupCounts(classes.correct.sum(axis=1), classes.total.sum(axis=1)),
+        "classes": classes,
     }
-    out = {k: GroupCounts(counts.correct[:, s], counts.total[:, s]) for k, s in sl.items()}
-    out["metaclass_factors"] = GroupCounts(out["metaclass_factors"].correct.reshape(m, N_MC, N_F),
-                                           out["metaclass_factors"].total.reshape(m, N_MC, N_F))
-    out["overall"] = GroupCounts(out["overall"].correct[:, 0], out["overall"].total[:, 0])
-    return out
 
 
 def _check_args(which, error_type, partition) -> None:
@@ -159,7 +161,7 @@ def _count(anns: list[FactorAnnotations], error_types: tuple[str, ...], pop: Pop
         first = pending[0]
         same = [a for a in pending if np.array_equal(a.positions, first.positions)]
         pending = [a for a in pending if not any(a is b for b in same)]
-        members = [_membership(a) for a in same]
+        members = [_membership(a, classes=(k == 0)) for k, a in enumerate(same)]
         member_t = sparse.csr_matrix(sparse.vstack(members), dtype=np.float32)
         models, top1 = annotated_predictions(pop, first, add_human=add_human)
         m, g = len(models), member_t.shape[0]
@@ -178,11 +180,13 @@ def _count(anns: list[FactorAnnotations], error_types: tuple[str, ...], pop: Pop
                 counts = _grouped_counts(ok, block >= 0, member_t)
                 correct[start:start + BLOCK] = counts.correct
                 total[start:start + BLOCK] = counts.total
+            width = N_F + N_MC * N_F  # per file; the first file's block also ends with the 1,000 classes
+            classes = GroupCounts(correct[:, width:width + N_CLASSES], total[:, width:width + N_CLASSES])
             offset = 0
             for ann, member in zip(same, members):
-                cols = slice(offset, offset + member.shape[0])
+                cols = slice(offset, offset + width)
                 offset += member.shape[0]
-                parts = _split(GroupCounts(correct[:, cols], total[:, cols]), m)
+                parts = _split(GroupCounts(correct[:, cols], total[:, cols]), classes, m)
                 out[(ann.which, error_type)] = FactorCounts(models, ann.which, error_type, **parts)
     return out
 
@@ -204,7 +208,6 @@ def accuracy_table(counts: FactorCounts, *, worst_k: int | None = 100) -> pd.Dat
 
 def metaclass_table(counts: FactorCounts) -> pd.DataFrame:
     """The ``accuracies_per_factor_metaclass`` frame: rows (model, metaclass) in METACLASSES order, then model."""
-    m = len(counts.models)
     acc = _nan_where_no_correct(counts.metaclass_factors.accuracy, counts.metaclass.correct > 0)
     order = np.argsort(np.array(counts.models, dtype=object), kind="stable")
     rows, keys = [], []
@@ -217,7 +220,6 @@ def metaclass_table(counts: FactorCounts) -> pd.DataFrame:
                          index=pd.MultiIndex.from_tuples(keys, names=["model", "metaclass"]),
                          columns=FACTORS + ["worst_factor", "average"])
     frame["worst_factor"] = frame[FACTORS].min(axis=1)
-    del m
     return frame
 
 

@@ -71,15 +71,29 @@ def test_calibration_equals_imagenet_x_code(base_population, base_dir):
     np.testing.assert_allclose(ours[theirs.columns].to_numpy(float), theirs.to_numpy(float), atol=1e-6)
 
 
-def test_spearman_reference_values():
-    rho, p = S.factor_correlations()
-    assert rho.shape == (33, 33)
+def test_spearman_reference_values_and_scipy():
+    from scipy import stats
+
+    from errorscope.annotations import load_factor_annotations
+
+    ann = load_factor_annotations("multi", "val")
+    rho, p = S.factor_correlations(annotations=ann)
+    assert rho.shape == (33, 33) and list(rho.index) == FACTORS + METACLASSES
+    # spec B §5 reference values (val multi, filtered)
     assert rho.loc["pose", "dog"] == pytest.approx(0.1018, abs=5e-5)
     assert rho.loc["background", "dog"] == pytest.approx(0.0919, abs=5e-5)
     assert rho.loc["pose", "background"] == pytest.approx(0.0340, abs=5e-5)
     assert rho.loc["multiple_objects", "person_blocking"] == pytest.approx(0.0416, abs=5e-5)
     assert rho.loc["background", "other"] == pytest.approx(-0.0318, abs=5e-5)
     assert (np.diag(rho) == 0).all() and (np.diag(p) == 0).all()
+    # scipy.spearmanr on a few pairs, including a factor x metaclass one
+    onehot = (ann.metaclass[:, None] == np.arange(17)).astype(float)
+    x = np.concatenate([ann.factors.astype(float), onehot], axis=1)
+    for a, b in [(0, 1), (2, 3), (15, 12), (0, 16 + 1), (4, 16 + 16)]:
+        r = stats.spearmanr(x[:, a], x[:, b])
+        assert rho.iat[a, b] == pytest.approx(r.statistic, abs=1e-10)
+        assert p.iat[a, b] == pytest.approx(r.pvalue, rel=1e-6, abs=1e-300)
+    assert np.allclose(rho.to_numpy(), rho.to_numpy().T, equal_nan=True)
 
 
 def test_prevalence_reference_values(base_population):

@@ -3,7 +3,6 @@
 import collections
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 

@@ -1,11 +1,10 @@
 """The results store: add, replace, remove, read back, metric versions, integrity."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from errorscope.exceptions import InvalidInputError
-from errorscope.predictions import Population, Predictions
+from errorscope.predictions import Predictions
 from errorscope.store import ModelInfo, ResultStore, StoreError, parse_tags
 
 from .conftest import top1_suite

@@ -1,7 +1,6 @@
 """Group statistics against the values of spec section 8 and independent recomputation."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 

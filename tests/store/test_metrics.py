@@ -1,7 +1,6 @@
 """The store's default metric suite against the published ImageNet-X tables and a slow loop."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from errorscope.constants import FACTORS

@@ -173,7 +173,6 @@ def test_random_rows_match_the_loop_reference(tables):
     """Random (t, M, problematic, p) rows drawn near each other in class space, engine vs loop."""
     same, cooc = tables
     rng = np.random.default_rng(0)
-    kn = build_knowledge(make_labels([(V(1), 0, [0], False)]))
     collapsed = {t: set(ps) for t, ps in COLLAPSED_MAPPINGS.items()}
     nonproto = sorted(non_prototypical_files())
     rows, preds = [], []

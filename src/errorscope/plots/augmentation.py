@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from ._base import ROBUST, SUSCEPTIBLE, pretty, pyplot, require_columns

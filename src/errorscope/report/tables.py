@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..constants import FACTORS, METACLASSES
+from ..constants import FACTORS
 from ..exceptions import InvalidInputError
 
 __all__ = ["FACTOR_COLUMNS", "report_tables", "top_mistakes", "taxonomy_tables", "category_images",

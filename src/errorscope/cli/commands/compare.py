@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 
-from ...exceptions import InvalidInputError
 from .store import STORE_ENV, _emit
 
 DEFAULT_GROUPS = ["imagenet_testbed", "modelvshuman", "base"]
