@@ -26,11 +26,13 @@ _LAZY = {
     "METACLASSES": ("constants", "METACLASSES"),
     "read_predictions": ("readers", "read_predictions"),
     "read_population": ("readers", "read_population"),
+    "analyze": ("analysis", "analyze"),
 }
 
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .analysis import analyze
     from .annotations import load_factor_annotations
     from .constants import FACTORS, METACLASSES
     from .index import ImageIndex, class_info, val_index

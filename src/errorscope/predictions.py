@@ -6,6 +6,7 @@ with NaN where unknown. A population of M models is an M x N matrix, the shape e
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -194,8 +195,8 @@ class Population:
 
     def __post_init__(self) -> None:
         if len(set(self.models)) != len(self.models):
-            seen: set[str] = set()
-            dup = next(m for m in self.models if m in seen or seen.add(m))  # type: ignore[func-returns-value]
+            counts = Counter(self.models)
+            dup = next(m for m in self.models if counts[m] > 1)
             raise InvalidInputError(
                 f"Model names must be unique in a population, but {dup!r} appears more than once. "
                 "Rename one of the files (the model name is the file stem)."
