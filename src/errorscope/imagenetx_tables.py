@@ -243,9 +243,11 @@ def factor_accuracies(pop: Population, *, which: str = "top", error_type: str = 
 
     Examples
     --------
-    >>> from errorscope.readers import read_population  # doctest: +SKIP
-    >>> factor_accuracies(read_population("model_predictions/base")).loc["ViT", "average"]  # doctest: +SKIP
-    0.7675992192582954
+    >>> from errorscope.readers import read_population
+    >>> from errorscope.resources import resource_path
+    >>> pop = read_population(resource_path("imagenetx/model_predictions/base/ViT.csv"))
+    >>> round(float(factor_accuracies(pop).loc["ViT", "average"]), 6)
+    0.767599
     """
     counts = count_factors(pop, which=which, error_type=error_type, partition=partition,
                            filter_prototypes=filter_prototypes, add_human=add_human)

@@ -25,7 +25,7 @@ def expected_calibration_error(correct, prob, *, n_bins: int = 15) -> float:
     --------
     >>> import numpy as np
     >>> round(expected_calibration_error(np.array([1, 0, 1, 1]), np.array([0.9, 0.9, 0.6, 0.6])), 4)
-    0.3
+    0.4
     """
     correct = np.asarray(correct, dtype=np.float64).ravel()
     prob = np.asarray(prob, dtype=np.float64).ravel()

@@ -29,7 +29,7 @@ def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.
     --------
     >>> lo, hi = wilson_interval(20, 40)
     >>> round(float(lo), 4), round(float(hi), 4)
-    (0.3519, 0.6481)
+    (0.352, 0.648)
     """
     if not 0 < confidence < 1:
         raise ValueError(f"Expected argument `confidence` to be in (0, 1), but got {confidence}.")
