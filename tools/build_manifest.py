@@ -81,7 +81,7 @@ def main(provenance: str) -> None:
     print('url = "https://storage.googleapis.com/brain-car-datasets/imagenet-mistakes/human_accuracy_v3.0.0.json"')
     print('sha256 = "d5b2b6111fc9efea16aaebd21bc5a401d16ad18285d3fd99635d8b32ebdb6287"')
     print("size = 200417830")
-    print('license = "CC-BY-4.0"')
+    print('license = "unspecified (see the TFDS imagenet2012_multilabel card)"')
     print('citation = "Shankar et al., Evaluating Machine Accuracy on ImageNet, ICML 2020; Vasudevan et al. 2022 (v3.0.0 corrections)"')
     print("optional = true")
 
