@@ -86,7 +86,7 @@ def imagenetx_train(tmp_path_factory) -> tuple[Path, list[str]]:
 
 @pytest.fixture
 def tiny_net():
-    from _inference_helpers import TinyNet
+    from ._inference_helpers import TinyNet
 
     return TinyNet()
 

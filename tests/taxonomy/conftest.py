@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from errorscope.predictions import Population
-from taxonomy_helpers import DATA, ETH, real_model_files
+from .taxonomy_helpers import DATA, ETH, real_model_files
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pandas as pd
 
 from errorscope.cli.main import main
 from errorscope.taxonomy.listing import parse_listing
-from taxonomy_helpers import DATA, ETH
+from .taxonomy_helpers import DATA, ETH
 
 FILES = [str(DATA / "imagenetx/model_predictions/base/DINO.csv"), str(DATA / "imagenetx/model_predictions/base/ViT.csv")]
 

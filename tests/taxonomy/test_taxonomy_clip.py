@@ -19,7 +19,7 @@ from errorscope.taxonomy.clip import ClipOOVDetector  # noqa: E402
 from errorscope.taxonomy.proposals import in_vocabulary_offsets, make_proposals  # noqa: E402
 from errorscope.taxonomy.superclasses import load_superclasses  # noqa: E402
 from errorscope.taxonomy.wordnet import wordnet  # noqa: E402
-from taxonomy_helpers import make_labels, make_population  # noqa: E402
+from .taxonomy_helpers import make_labels, make_population  # noqa: E402
 
 V = "ILSVRC2012_val_{:08d}.JPEG".format
 # (file, t, M, p): spurious, failure, the published OOV example, a fine-grained error (never reaches step 4)

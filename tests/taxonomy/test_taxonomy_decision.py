@@ -11,7 +11,7 @@ from errorscope.taxonomy.collapsed import COLLAPSED_MAPPINGS
 from errorscope.taxonomy.knowledge import build_knowledge
 from errorscope.taxonomy.nonproto import non_prototypical_files
 
-from taxonomy_helpers import make_labels, make_population, reference_classify
+from .taxonomy_helpers import make_labels, make_population, reference_classify
 
 V = "ILSVRC2012_val_{:08d}.JPEG".format
 

@@ -12,7 +12,7 @@ from errorscope.taxonomy import classify
 from errorscope.taxonomy.imagenet_a import imagenet_a_classes, imagenet_a_index, subset_200_accuracy
 from errorscope.taxonomy.wordnet import class_groups
 from errorscope.index import class_info
-from taxonomy_helpers import ETH
+from .taxonomy_helpers import ETH
 
 EXTRA = ["label_source", "superclass_source", "cooccurrence_pairs", "clip_step", "num_missing"]
 

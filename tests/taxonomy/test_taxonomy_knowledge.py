@@ -14,7 +14,7 @@ from errorscope.taxonomy.listing import parse_listing
 from errorscope.taxonomy.nonproto import non_prototypical_files
 from errorscope.taxonomy.superclasses import DEFAULT_SOURCE, load_superclasses
 from errorscope.taxonomy.wordnet import GROUPS, class_groups, normalise_lemma, wordnet
-from taxonomy_helpers import ETH
+from .taxonomy_helpers import ETH
 
 
 def listing(name):

@@ -11,7 +11,7 @@ from errorscope.taxonomy.cooccurrence import Cooccurrence
 from errorscope.taxonomy.knowledge import build_knowledge
 from errorscope.taxonomy.listing import parse_listing
 from errorscope.taxonomy.most_common import format_most_common, most_common
-from taxonomy_helpers import ETH, make_labels, make_population
+from .taxonomy_helpers import ETH, make_labels, make_population
 
 EXPECTED = {
     "overlapping_classes": "correct_collapsed_mapping",

@@ -9,7 +9,7 @@ from errorscope.taxonomy.listing import parse_listing
 from errorscope.taxonomy.proposals import in_vocabulary_offsets, make_proposals
 from errorscope.taxonomy.superclasses import load_superclasses
 from errorscope.taxonomy.wordnet import wordnet
-from taxonomy_helpers import ETH
+from .taxonomy_helpers import ETH
 
 
 def test_prompt_counts_and_oov_proposals_match_the_published_listing():

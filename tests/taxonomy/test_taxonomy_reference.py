@@ -11,7 +11,7 @@ from errorscope.taxonomy import classify
 from errorscope.taxonomy.collapsed import COLLAPSED_MAPPINGS
 from errorscope.taxonomy.nonproto import non_prototypical_files
 from errorscope.taxonomy.wordnet import GROUPS, class_groups
-from taxonomy_helpers import reference_classify
+from .taxonomy_helpers import reference_classify
 
 
 @pytest.fixture(scope="module")
