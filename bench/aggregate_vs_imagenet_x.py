@@ -80,6 +80,23 @@ def make_population(n: int, root: Path, base_dir: Path) -> Path:
     return out
 
 
+def make_npz_population(n: int, root: Path, base_dir: Path) -> Path:
+    """n perturbed copies of the real predictions as NPZ files (top1 + prob, canonical row order)."""
+    from errorscope.readers import read_predictions
+
+    base = [read_predictions(p) for p in sorted(base_dir.glob("*.csv"))]
+    rng = np.random.default_rng(n)
+    out = root / f"npz{n}"
+    out.mkdir(parents=True)
+    for i in range(n):
+        src = base[i % len(base)]
+        top1 = src.top1.copy()
+        flip = rng.random(top1.size) < rng.uniform(0.02, 0.3)
+        top1[flip] = rng.integers(0, 1000, int(flip.sum()), dtype=np.int16)
+        np.savez(out / f"model{i:05d}.npz", top1=top1, prob=src.prob)
+    return out
+
+
 def run(kind: str, *args: str) -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     res = subprocess.run([sys.executable, "-c", CHILD, kind, *args], capture_output=True, text=True, env=env)
@@ -92,6 +109,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=int, nargs="*", default=[64, 256])
     parser.add_argument("--big", type=int, default=2500, help="in-memory population size for errorscope alone (0: skip)")
+    parser.add_argument("--big-files", type=int, default=0,
+                        help="also run `errorscope aggregate` end to end on this many NPZ files (0: skip)")
     args = parser.parse_args()
     data = Path(os.environ.get("ERRORSCOPE_DATA_DIR", REPO.parent / "shared" / "data"))
     base_dir = data / "imagenetx" / "model_predictions" / "base"
@@ -105,6 +124,11 @@ def main() -> None:
             ours = run("errorscope", str(pop_dir), str(tmp / f"es{n}"))
             print(f"{n:>7} {theirs['seconds']:>13.1f} {ours['seconds']:>13.2f} {theirs['seconds'] / ours['seconds']:>8.1f}x "
                   f"{theirs['peak_mb']:>14.0f} {ours['peak_mb']:>14.0f}", flush=True)
+        if args.big_files:
+            pop_dir = make_npz_population(args.big_files, tmp, base_dir)
+            ours = run("errorscope", str(pop_dir), str(tmp / "esbig"))
+            print(f"\nerrorscope aggregate, {args.big_files} NPZ files end to end (read + 12 tables + CSV): "
+                  f"{ours['seconds']:.1f} s, peak {ours['peak_mb']:.0f} MB")
         if args.big:
             big = run("big", str(args.big), str(tmp / "big"), str(base_dir))
             print(f"\nerrorscope, {args.big} models in memory (6 table sets incl. metaclass): "
