@@ -308,9 +308,15 @@ def write_table_tree(pop: Population, table_dir: str | Path, group: str, *,
     """
     from tqdm.auto import tqdm
 
-    from ._io import write_frame
+    from ._io import atomic_open, write_frame
+
+    from .resources.imagenetx import NOTICE
 
     written: list[Path] = []
+    notice = Path(table_dir) / "NOTICE.txt"
+    with atomic_open(notice) as fh:
+        fh.write(f"These tables are derived from the ImageNet-X annotations. {NOTICE}\n")
+    written.append(notice)
     all_counts = count_factor_sets(pop, whiches=which_factors, error_types=error_types, partition=partition,
                                    filter_prototypes=filter_prototypes, add_human=True)
     for (which, error_type), counts in tqdm(all_counts.items(), desc=f"tables {group}", disable=not progress):

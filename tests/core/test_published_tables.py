@@ -98,3 +98,4 @@ def test_aggregate_cli_writes_the_published_bytes(base_dir, data_dir, tmp_path):
         intervals = pd.read_csv(tmp_path / f"val/top_factor/base/{et}/factor_intervals.csv")
         assert ((intervals.ci_low <= intervals.accuracy) & (intervals.accuracy <= intervals.ci_high)).all()
     assert not (tmp_path / "val/multi_factor").exists()
+    assert "CC BY-NC 4.0" in (tmp_path / "NOTICE.txt").read_text()

@@ -70,7 +70,12 @@ def run(args: argparse.Namespace) -> int:
         write_frame(analysis.summary, args.out / "summary.csv")
         write_frame(analysis.factors, args.out / "factors.csv", index=False)
         write_frame(analysis.factors, args.out / "factors.parquet", index=False)
-        written = ["summary.csv", "factors.csv", "factors.parquet"]
+        from ..._io import atomic_open
+        from ...resources.imagenetx import NOTICE
+
+        with atomic_open(args.out / "NOTICE.txt") as fh:
+            fh.write(f"These tables are derived from the ImageNet-X annotations. {NOTICE}\n")
+        written = ["summary.csv", "factors.csv", "factors.parquet", "NOTICE.txt"]
         if analysis.calibration is not None:
             write_frame(analysis.calibration, args.out / "calibration.csv")
             written.append("calibration.csv")
