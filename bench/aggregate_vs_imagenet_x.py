@@ -57,43 +57,43 @@ print(json.dumps({"seconds": time.perf_counter() - t,
 """
 
 
-def make_population(n: int, root: Path, base_dir: Path) -> Path:
-    import pandas as pd
-
-    from errorscope.index import val_index
-    from errorscope.readers import read_predictions
-    from errorscope.resources.imagenetx import package_file
-
-    order = pd.read_csv(package_file("filename_label.csv")).file_name
-    pos = val_index().positions(order)
-    base = [read_predictions(p) for p in sorted(base_dir.glob("*.csv"))]
-    rng = np.random.default_rng(n)
-    out = root / f"pop{n}"
-    out.mkdir(parents=True)
-    for i in range(n):
-        src = base[i % len(base)]
-        top1 = src.top1.astype(np.int64)
-        flip = rng.random(top1.size) < rng.uniform(0.02, 0.3)
-        top1[flip] = rng.integers(0, 1000, flip.sum())
-        pd.DataFrame({"file_name": order, "predicted_class": top1[pos], "predicted_probability": src.prob[pos]}
-                     ).to_csv(out / f"model{i:04d}.csv", index=False)
-    return out
-
-
-def make_npz_population(n: int, root: Path, base_dir: Path) -> Path:
-    """n perturbed copies of the real predictions as NPZ files (top1 + prob, canonical row order)."""
+def perturbed(n: int, base_dir: Path):
+    """Yield n (top1, prob) pairs: the real predictions with a random 2-30 % of images given a random class."""
     from errorscope.readers import read_predictions
 
     base = [read_predictions(p) for p in sorted(base_dir.glob("*.csv"))]
     rng = np.random.default_rng(n)
-    out = root / f"npz{n}"
-    out.mkdir(parents=True)
     for i in range(n):
         src = base[i % len(base)]
         top1 = src.top1.copy()
         flip = rng.random(top1.size) < rng.uniform(0.02, 0.3)
         top1[flip] = rng.integers(0, 1000, int(flip.sum()), dtype=np.int16)
-        np.savez(out / f"model{i:05d}.npz", top1=top1, prob=src.prob)
+        yield top1, src.prob
+
+
+def make_population(n: int, root: Path, base_dir: Path) -> Path:
+    """n perturbed models as ImageNet-X CSVs in the row order imagenet-x requires (filename_label.csv)."""
+    import pandas as pd
+
+    from errorscope.index import val_index
+    from errorscope.resources.imagenetx import package_file
+
+    order = pd.read_csv(package_file("filename_label.csv")).file_name
+    pos = val_index().positions(order)
+    out = root / f"pop{n}"
+    out.mkdir(parents=True)
+    for i, (top1, prob) in enumerate(perturbed(n, base_dir)):
+        pd.DataFrame({"file_name": order, "predicted_class": top1[pos], "predicted_probability": prob[pos]}
+                     ).to_csv(out / f"model{i:04d}.csv", index=False)
+    return out
+
+
+def make_npz_population(n: int, root: Path, base_dir: Path) -> Path:
+    """n perturbed models as NPZ files (top1 + prob, canonical row order)."""
+    out = root / f"npz{n}"
+    out.mkdir(parents=True)
+    for i, (top1, prob) in enumerate(perturbed(n, base_dir)):
+        np.savez(out / f"model{i:05d}.npz", top1=top1, prob=prob)
     return out
 
 
