@@ -100,3 +100,13 @@ def test_accuracy_comparison_against_eth_population(population):
     assert comp.loc["ViT", "population"] == "ETH error-analysis models (962)"
     assert comp.loc["ViT", "percentile"] == pytest.approx(100 * sum(r < 0.78006 for r in ref) / 962)
     assert comp.loc["SimCLR", "pop_median"] == pytest.approx(float(np.median(ref)))
+
+
+def test_wide_table_carries_worst_100_classes(tables):
+    """The figures' user table has the published tables' worst_100_classes (spec values for the base models)."""
+    summary, factors = tables
+    wide = T.wide_factor_table(factors, summary=summary)
+    assert wide.loc["ViT", "worst_100_classes"] == pytest.approx(0.418727, abs=1e-6)
+    assert wide.loc["DINO", "worst_100_classes"] == pytest.approx(0.373740, abs=1e-6)
+    real = T.wide_factor_table(factors, summary=summary, error_type="real_class")
+    assert real.loc["ViT", "worst_100_classes"] == pytest.approx(0.485155, abs=1e-6)

@@ -144,7 +144,7 @@ class ReportContext:
                               T.population_comparison(factors, published_table("imagenet_testbed"))],
                              ignore_index=True)
         if figures:
-            fig_uris = _figures(factors, taxonomy, dpi=dpi)
+            fig_uris = _figures(factors, taxonomy, dpi=dpi, summary=summary)
         examples, ex_note = None, cls.examples_note
         if images_dir is not None:
             from .images import category_examples, factor_examples
@@ -194,7 +194,8 @@ def _taxonomy_note(taxonomy: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
-def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int) -> dict[str, str]:
+def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int,
+             summary: pd.DataFrame | None = None) -> dict[str, str]:
     """Draw the report's figures and return them as PNG data URIs."""
     import base64
     import io
@@ -207,7 +208,7 @@ def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int) 
     overall = factors[(factors["metaclass"] == "all") & (factors["error_type"] == "class") & (factors["factor"] != "average")
                       & (factors["which"] == "top")]
     eth = user_eth_stats(taxonomy)
-    builders = build_figures(user_table=wide_factor_table(factors), user_metaclass_table=wide_metaclass_table(factors),
+    builders = build_figures(user_table=wide_factor_table(factors, summary=summary), user_metaclass_table=wide_metaclass_table(factors),
                              user_factors=overall, user_eth_stats=eth,
                              include=REPORT_FIGURES)
     out = {}

@@ -38,6 +38,9 @@ def report_tables(pop, *, which: str = "top", error_types=("class", "real_class"
         raise InvalidInputError(f"The report needs predictions on the ImageNet validation index, got {pop.index.name!r}.")
     result = analyze(pop, which=(which,), error_types=tuple(error_types))
     summary = result.summary.reset_index()
+    for error_type in error_types:  # the published tables' worst_100_classes, for the figures
+        summary[f"worst_100_classes_{error_type}"] = (
+            result.tables[(which, error_type)][0]["worst_100_classes"].reindex(summary["model"]).to_numpy())
     summary.insert(1, "n_images", len(pop.index))
     if "mla" not in summary.columns:
         summary["mla"] = np.nan
@@ -76,13 +79,17 @@ def top_mistakes(pop, *, k: int = 20) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def wide_factor_table(factors: pd.DataFrame, *, error_type: str = "class", which: str = "top") -> pd.DataFrame:
+def wide_factor_table(factors: pd.DataFrame, *, error_type: str = "class", which: str = "top",
+                      summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """The overall rows of a tidy factor frame in the ``accuracies_per_factor.csv`` layout (index model;
-    16 factors, worst_factor, average)."""
+    16 factors, worst_factor, average, and ``worst_100_classes`` when ``summary`` has it for ``error_type``)."""
     sub = factors[(factors["metaclass"] == "all") & (factors["error_type"] == error_type) & (factors["which"] == which)]
     wide = sub.pivot(index="model", columns="factor", values="accuracy")
     wide = wide.reindex(columns=list(FACTORS) + ["average"])
     wide.insert(len(FACTORS), "worst_factor", wide[FACTORS].min(axis=1))
+    column = f"worst_100_classes_{error_type}"
+    if summary is not None and column in summary.columns:
+        wide["worst_100_classes"] = summary.set_index("model")[column].reindex(wide.index)
     return wide.reindex(list(pd.unique(sub["model"])))
 
 

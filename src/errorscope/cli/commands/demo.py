@@ -48,14 +48,14 @@ def run(args: argparse.Namespace) -> int:
     write_frame(ctx.summary, out / "tables" / "summary.csv", index=False)
     write_frame(ctx.factors, out / "tables" / "factors.csv", index=False)
     write_frame(ctx.mistakes, out / "tables" / "top_mistakes.csv", index=False)
-    write_frame(T.wide_factor_table(ctx.factors), out / "tables" / "accuracies_per_factor.csv")
+    write_frame(T.wide_factor_table(ctx.factors, summary=ctx.summary), out / "tables" / "accuracies_per_factor.csv")
     if ctx.taxonomy is not None:
         write_frame(ctx.taxonomy, out / "tables" / "taxonomy_stats.csv", index=False)
     if not args.no_figures:
         overall = ctx.factors[(ctx.factors["metaclass"] == "all") & (ctx.factors["error_type"] == "class")
                               & (ctx.factors["factor"] != "average")]
         written = generate_figures(out / "figures", formats=args.formats, progress=True,
-                                   user_table=T.wide_factor_table(ctx.factors),
+                                   user_table=T.wide_factor_table(ctx.factors, summary=ctx.summary),
                                    user_metaclass_table=T.wide_metaclass_table(ctx.factors), user_factors=overall,
                                    user_eth_stats=user_eth_stats(ctx.taxonomy))
         print(f"[{time.perf_counter() - start:5.1f}s] wrote {len(written)} figures to {out / 'figures'}")

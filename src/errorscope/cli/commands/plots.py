@@ -52,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
         from ...report import tables as T
 
         pop = read_population(args.predictions, progress=True)
-        _, factors = T.report_tables(pop, which=args.which, error_types=(args.error_type,))
-        kwargs.update(user_table=T.wide_factor_table(factors, error_type=args.error_type, which=args.which),
+        summary, factors = T.report_tables(pop, which=args.which, error_types=(args.error_type,))
+        kwargs.update(user_table=T.wide_factor_table(factors, error_type=args.error_type, which=args.which,
+                                                     summary=summary),
                       user_metaclass_table=T.wide_metaclass_table(factors, error_type=args.error_type, which=args.which),
                       user_factors=factors[(factors["metaclass"] == "all") & (factors["factor"] != "average")])
     if args.taxonomy is not None and "user_eth_stats" in kwargs:
