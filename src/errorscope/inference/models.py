@@ -8,7 +8,7 @@ wrapped in a :class:`ModelSpec` with ``module=`` set (Python API only).
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,26 @@ def _download_error(spec: ModelSpec, exc: BaseException) -> WeightsUnavailableEr
     )
 
 
+def _build(spec: ModelSpec, build: Callable[[bool], Any]) -> Any:
+    """``build(download)``, then the checkpoint if one is given; a failed weight download becomes a clear error.
+
+    ``build`` raises InvalidInputError for an unknown name; any other failure while downloading weights is
+    reported as :class:`WeightsUnavailableError` with the ways around it.
+    """
+    download = spec.pretrained and not spec.checkpoint
+    try:
+        model = build(download)
+    except InvalidInputError:
+        raise
+    except Exception as exc:
+        if download:
+            raise _download_error(spec, exc) from exc
+        raise
+    if spec.checkpoint:
+        model.load_state_dict(_load_state_dict(spec.checkpoint))
+    return model
+
+
 def _load_state_dict(path: str | Path):
     torch = require("torch", extra="torch")
     path = Path(path)
@@ -109,22 +129,17 @@ class TimmSource(ModelSource):
 
     def create(self, spec: ModelSpec) -> tuple[Any, Preprocessing]:
         timm = require("timm", extra="torch")
-        download = spec.pretrained and not spec.checkpoint
-        try:
-            model = timm.create_model(spec.arch, pretrained=download)
-        except RuntimeError as exc:
-            if "Unknown model" in str(exc):
-                raise InvalidInputError(f"timm has no model {spec.arch!r} ({exc}). "
-                                        "`timm.list_models('pattern*')` lists the names.") from exc
-            if download:
-                raise _download_error(spec, exc) from exc
-            raise
-        except Exception as exc:
-            if download:
-                raise _download_error(spec, exc) from exc
-            raise
-        if spec.checkpoint:
-            model.load_state_dict(_load_state_dict(spec.checkpoint))
+
+        def build(download: bool):
+            try:
+                return timm.create_model(spec.arch, pretrained=download)
+            except RuntimeError as exc:
+                if "Unknown model" in str(exc):
+                    raise InvalidInputError(f"timm has no model {spec.arch!r} ({exc}). "
+                                            "`timm.list_models('pattern*')` lists the names.") from exc
+                raise
+
+        model = _build(spec, build)
         config = timm.data.resolve_data_config({}, model=model)
         return model, from_timm_config(config)
 
@@ -146,15 +161,7 @@ class TorchvisionSource(ModelSource):
             raise InvalidInputError(f"torchvision has no classification model {spec.arch!r}"
                                     + (f"; close names: {', '.join(close)}." if close else "."))
         weights_enum = tv.models.get_model_weights(spec.arch)
-        download = spec.pretrained and not spec.checkpoint
-        try:
-            model = tv.models.get_model(spec.arch, weights="DEFAULT" if download else None)
-        except Exception as exc:
-            if download:
-                raise _download_error(spec, exc) from exc
-            raise
-        if spec.checkpoint:
-            model.load_state_dict(_load_state_dict(spec.checkpoint))
+        model = _build(spec, lambda download: tv.models.get_model(spec.arch, weights="DEFAULT" if download else None))
         return model, from_torchvision_weights(weights_enum.DEFAULT)
 
 
