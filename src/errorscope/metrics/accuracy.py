@@ -9,6 +9,14 @@ import numpy as np
 from ..exceptions import InvalidInputError, UndefinedMetricWarning
 
 
+def _check(top1: np.ndarray, per_image: np.ndarray, name: str, option: str, value: str) -> None:
+    """``top1`` and the per-image array cover the same images; a two-way option is 'exclude' or 'wrong'."""
+    if top1.shape[-1] != per_image.shape[0]:
+        raise InvalidInputError(f"`top1` covers {top1.shape[-1]} images but `{name}` has {per_image.shape[0]}.")
+    if value not in ("exclude", "wrong"):
+        raise InvalidInputError(f"Expected argument `{option}` to be 'exclude' or 'wrong', but got {value!r}.")
+
+
 def _mean_over(hit: np.ndarray, keep: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return (hit & keep).sum(axis=-1) / keep.sum(axis=-1)
@@ -32,10 +40,7 @@ def top1_accuracy(top1: np.ndarray, labels: np.ndarray, *, missing: Literal["exc
     """
     top1 = np.asarray(top1)
     labels = np.asarray(labels)
-    if top1.shape[-1] != labels.shape[0]:
-        raise InvalidInputError(f"`top1` covers {top1.shape[-1]} images but `labels` has {labels.shape[0]}.")
-    if missing not in ("exclude", "wrong"):
-        raise InvalidInputError(f"Expected argument `missing` to be 'exclude' or 'wrong', but got {missing!r}.")
+    _check(top1, labels, "labels", "missing", missing)
     keep = top1 >= 0 if missing == "exclude" else np.ones(top1.shape, dtype=bool)
     return _mean_over(top1 == labels, keep)
 
@@ -73,10 +78,7 @@ def real_accuracy(top1: np.ndarray, real_sets: np.ndarray, *, empty: Literal["ex
 
     top1 = np.asarray(top1)
     real_sets = np.asarray(real_sets)
-    if top1.shape[-1] != real_sets.shape[0]:
-        raise InvalidInputError(f"`top1` covers {top1.shape[-1]} images but `real_sets` has {real_sets.shape[0]}.")
-    if empty not in ("exclude", "wrong"):
-        raise InvalidInputError(f"Expected argument `empty` to be 'exclude' or 'wrong', but got {empty!r}.")
+    _check(top1, real_sets, "real_sets", "empty", empty)
     squeeze = top1.ndim == 1
     t = np.atleast_2d(top1)
     hit = _in_sets(t, real_sets)
