@@ -39,7 +39,7 @@ elif kind == "errorscope":
                  "--no-intervals"]) == 0
 else:  # errorscope on an in-memory population of int(model_dir) models
     import numpy as np
-    from errorscope.imagenetx_tables import write_table_tree
+    from errorscope.imagenetx import write_table_tree
     from errorscope.predictions import Population
     from errorscope.readers import read_population
     base = read_population(sys.argv[4])
@@ -75,7 +75,7 @@ def make_population(n: int, root: Path, base_dir: Path) -> Path:
     """n perturbed models as ImageNet-X CSVs in the row order imagenet-x requires (filename_label.csv)."""
     import pandas as pd
 
-    from errorscope.index import val_index
+    from errorscope.datasets._index import val_index
     from errorscope.resources.imagenetx import package_file
 
     order = pd.read_csv(package_file("filename_label.csv")).file_name

@@ -14,9 +14,9 @@ def main() -> None:
     import scipy.stats  # noqa: F401  (import time is not what we measure)
     from imagenet_x.aggregate import spearman_corr_heatmaps
 
-    from errorscope.annotations import load_factor_annotations
+    from errorscope.imagenetx._annotations import load_factor_annotations
     from errorscope.constants import FACTORS, METACLASSES
-    from errorscope.imagenetx_stats import factor_correlations
+    from errorscope.imagenetx._stats import factor_correlations
 
     ann = load_factor_annotations("multi", "val")
     frame = pd.DataFrame(ann.factors.astype(int), columns=FACTORS)

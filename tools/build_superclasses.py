@@ -40,8 +40,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from errorscope.annotations import real_label_sets  # noqa: E402
-from errorscope.index import val_index  # noqa: E402
+from errorscope.datasets._real import real_label_sets
+from errorscope.datasets._index import val_index
 from errorscope.resources import resource_path  # noqa: E402
 from errorscope.taxonomy.listing import parse_listing  # noqa: E402
 from errorscope.taxonomy.wordnet import wordnet  # noqa: E402

@@ -18,24 +18,24 @@ __version__ = "0.1.0"
 _LAZY = {
     "Predictions": ("predictions", "Predictions"),
     "Population": ("predictions", "Population"),
-    "ImageIndex": ("index", "ImageIndex"),
-    "val_index": ("index", "val_index"),
-    "class_info": ("index", "class_info"),
-    "load_factor_annotations": ("annotations", "load_factor_annotations"),
+    "ImageIndex": ("datasets", "ImageIndex"),
+    "val_index": ("datasets", "val_index"),
+    "class_info": ("datasets", "class_info"),
+    "load_factor_annotations": ("imagenetx", "load_factor_annotations"),
     "FACTORS": ("constants", "FACTORS"),
     "METACLASSES": ("constants", "METACLASSES"),
     "read_predictions": ("readers", "read_predictions"),
     "read_population": ("readers", "read_population"),
-    "analyze": ("analysis", "analyze"),
+    "analyze": ("results", "analyze"),
 }
 
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .analysis import analyze
-    from .annotations import load_factor_annotations
+    from .results._analyze import analyze
+    from .imagenetx._annotations import load_factor_annotations
     from .constants import FACTORS, METACLASSES
-    from .index import ImageIndex, class_info, val_index
+    from .datasets._index import ImageIndex, class_info, val_index
     from .predictions import Population, Predictions
     from .readers import read_population, read_predictions
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .constants import N_CLASSES
 from .exceptions import InvalidInputError
-from .index import ImageIndex, val_index
+from .datasets._index import ImageIndex, val_index
 
 __all__ = ["Predictions", "Population", "MISSING"]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errorscope.analysis import analyze
+from errorscope.results._analyze import analyze
 from errorscope.constants import FACTORS, METACLASSES
-from errorscope import imagenetx_stats as S
+from errorscope.imagenetx import _stats as S
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_calibration_equals_imagenet_x_code(base_population, base_dir):
 def test_spearman_reference_values_and_scipy():
     from scipy import stats
 
-    from errorscope.annotations import load_factor_annotations
+    from errorscope.imagenetx._annotations import load_factor_annotations
 
     ann = load_factor_annotations("multi", "val")
     rho, p = S.factor_correlations(annotations=ann)
@@ -146,7 +146,7 @@ def test_analyze_command_prints_and_writes(base_dir, tmp_path, capsys):
 
 def test_analyze_rejects_other_indices(base_population):
     from errorscope.exceptions import InvalidInputError
-    from errorscope.index import imagenetx_train_index
+    from errorscope.datasets._index import imagenetx_train_index
     from errorscope.predictions import Population
 
     idx = imagenetx_train_index()
@@ -157,9 +157,9 @@ def test_analyze_rejects_other_indices(base_population):
 
 def test_train_partition_tables(tmp_path):
     """Predictions on the annotated train images: the train table tree, checked against an obvious loop."""
-    from errorscope.annotations import load_factor_annotations
+    from errorscope.imagenetx._annotations import load_factor_annotations
     from errorscope.cli.main import main
-    from errorscope.index import imagenetx_train_index
+    from errorscope.datasets._index import imagenetx_train_index
 
     idx = imagenetx_train_index()
     rng = np.random.default_rng(11)

@@ -11,8 +11,8 @@ import pytest
 imagenet_x = pytest.importorskip("imagenet_x")
 from imagenet_x.aggregate import generate_all_tables  # noqa: E402
 
-from errorscope.compat import imagenet_x as compat  # noqa: E402
-from errorscope.index import val_index  # noqa: E402
+from errorscope.imagenetx import compat as compat
+from errorscope.datasets._index import val_index
 from errorscope.readers import read_predictions  # noqa: E402
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from errorscope.annotations import load_factor_annotations, prototype_files, real_label_sets
+from errorscope.imagenetx._annotations import load_factor_annotations, prototype_files
+from errorscope.datasets._real import real_label_sets
 from errorscope.constants import FACTORS, METACLASSES
 from errorscope.exceptions import InvalidInputError
-from errorscope.index import class_info, imagenetx_train_index, val_index
+from errorscope.datasets._index import class_info, imagenetx_train_index, val_index
 from errorscope.predictions import Population, Predictions
 
 

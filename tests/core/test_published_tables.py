@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errorscope import imagenetx_tables as T
+import errorscope.imagenetx as T
+from errorscope.imagenetx._counts import _drop_last_model
 from errorscope.constants import FACTORS
 
 CASES = [(w, e) for w in ("top", "multi") for e in ("class", "metaclass", "real_class")]
@@ -17,7 +18,7 @@ def counts(base_population):
     out = {}
     for which, error_type in CASES:
         c = T.count_factors(base_population, which=which, error_type=error_type, add_human=True)
-        out[(which, error_type)] = c if error_type == "real_class" else T._drop_last_model(c)
+        out[(which, error_type)] = c if error_type == "real_class" else _drop_last_model(c)
     return out
 
 

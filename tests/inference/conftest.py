@@ -38,7 +38,7 @@ def val_flat(tmp_path_factory, val_names) -> Path:
 
 @pytest.fixture(scope="session")
 def val_imagefolder(tmp_path_factory, val_flat, val_names) -> Path:
-    from errorscope.index import class_info, val_index
+    from errorscope.datasets._index import class_info, val_index
 
     root = tmp_path_factory.mktemp("val_imagefolder")
     idx, info = val_index(), class_info()
@@ -50,8 +50,8 @@ def val_imagefolder(tmp_path_factory, val_flat, val_names) -> Path:
 
 
 def a_only_wnids(k: int) -> list[str]:
-    from errorscope.index import class_info
-    from errorscope.inference.images import subset_class_ids
+    from errorscope.datasets._index import class_info
+    from errorscope.datasets import subset_class_ids
 
     wnids = class_info().wnids
     a, r = set(wnids[subset_class_ids("a")]), set(wnids[subset_class_ids("r")])
@@ -71,7 +71,7 @@ def imagenet_a(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def imagenetx_train(tmp_path_factory) -> tuple[Path, list[str]]:
     """A train folder with 8 ImageNet-X annotated images and 3 other training images (ignored)."""
-    from errorscope.index import imagenetx_train_index
+    from errorscope.datasets._index import imagenetx_train_index
 
     root = tmp_path_factory.mktemp("train")
     rng = np.random.default_rng(2)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from errorscope.exceptions import InvalidInputError
-from errorscope.index import class_info, imagenetx_train_index, val_index
-from errorscope.inference.images import image_set, subset_class_ids
+from errorscope.datasets._index import class_info, imagenetx_train_index, val_index
+from errorscope.datasets import subset_class_ids
+from errorscope.inference.images import image_set
 
 
 def test_val_flat(val_flat, val_names):

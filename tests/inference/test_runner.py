@@ -19,7 +19,7 @@ tv = pytest.importorskip("torchvision", reason="the torch extra is not installed
 from PIL import Image  # noqa: E402
 
 from ._inference_helpers import TinyNet  # noqa: E402
-from errorscope.index import val_index  # noqa: E402
+from errorscope.datasets._index import val_index
 from errorscope.inference import PredictOptions, load_prediction_file, predict, read_metadata  # noqa: E402
 from errorscope.inference.images import image_set  # noqa: E402
 from errorscope.inference.models import resolve_model_names  # noqa: E402

@@ -14,7 +14,7 @@ imagenet_x = pytest.importorskip("imagenet_x")
 
 from errorscope.constants import FACTORS  # noqa: E402
 from errorscope.exceptions import ResourceError  # noqa: E402
-from errorscope.index import class_info  # noqa: E402
+from errorscope.datasets._index import class_info
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from errorscope.index import class_info, val_index
+from errorscope.datasets._index import class_info, val_index
 from errorscope.readers import read_population, read_predictions, write_predictions
 from errorscope.readers._pickle import imagefolder_order
 
@@ -237,7 +237,7 @@ def test_csv_with_bom_crlf_and_spaces_reads_the_same(vit, imagenetx_dir, tmp_pat
 
 def test_pickle_needs_the_validation_index(tmp_path):
     from errorscope.exceptions import IngestError
-    from errorscope.index import imagenetx_train_index
+    from errorscope.datasets._index import imagenetx_train_index
 
     with open(tmp_path / "m.pickle", "wb") as fh:
         pickle.dump({"model": "m", "logits": np.zeros((2, 1000), np.float32)}, fh)

@@ -20,7 +20,7 @@ def _reference(scores: np.ndarray, k: int = 5):
 
 @pytest.mark.parametrize("kind", ["logits", "probabilities", "ties", "uniform-rows", "integer-logits"])
 def test_top_k_equals_stable_sort(kind):
-    from errorscope.index import ImageIndex
+    from errorscope.datasets._index import ImageIndex
     from errorscope.predictions import Predictions, top_k_from_scores
 
     rng = np.random.default_rng(42)

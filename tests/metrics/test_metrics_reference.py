@@ -13,7 +13,7 @@ from errorscope.metrics import (
     binary_spearman, correctness, error_ratio, expected_calibration_error, grouped_calibration_error,
     grouped_counts, real_accuracy, top1_accuracy, topk_accuracy, wilson_interval, worst_k_classes,
 )
-from errorscope.metrics.grouped import GroupCounts
+from errorscope.metrics._grouped import GroupCounts
 
 
 def _loop_counts(correct, covered, member):
@@ -45,7 +45,7 @@ def test_grouped_counts_equals_loop(seed):
 
 
 def test_grouped_counts_blocks_many_models(monkeypatch):
-    import errorscope.metrics.grouped as grouped
+    import errorscope.metrics._grouped as grouped
 
     monkeypatch.setattr(grouped, "BLOCK", 3)
     rng = np.random.default_rng(1)
@@ -163,7 +163,7 @@ def _loop_real(top1, real):
 def test_real_accuracy_on_real_models_equals_loop_and_timm(base_population, data_dir):
     import json
 
-    from errorscope.annotations import real_label_sets
+    from errorscope.datasets._real import real_label_sets
 
     sets, sizes = real_label_sets()
     real = json.loads((data_dir / "real" / "real.json").read_text())

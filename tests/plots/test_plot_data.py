@@ -5,15 +5,21 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from errorscope.annotations import load_factor_annotations
+from errorscope.imagenetx._annotations import load_factor_annotations
 from errorscope.constants import FACTORS
 from errorscope.exceptions import InvalidInputError
-from errorscope.imagenetx_tables import error_ratios
-from errorscope.model_types import MODEL_TYPE_ORDER, model_types
+from errorscope.imagenetx._tables import error_ratios
+from errorscope.imagenetx._model_types import MODEL_TYPE_ORDER, model_types
 from errorscope.plots import data as D
-from errorscope.populations import (augmentation_curves, augmentation_effects, augmentation_points,
-                                    augmentation_strength, group_comparison)
-from errorscope.published import eth_stats, published_table
+from errorscope.imagenetx._groups import (
+    augmentation_curves,
+    augmentation_effects,
+    augmentation_points,
+    augmentation_strength,
+    group_comparison,
+)
+from errorscope.taxonomy._published import eth_stats
+from errorscope.imagenetx._published import published_table
 
 
 def test_factor_shares_and_active_counts_match_spec_counts():

@@ -8,7 +8,7 @@ pytest.importorskip("matplotlib", reason="figures need the 'plot' extra (matplot
 
 from matplotlib.collections import PathCollection  # noqa: E402
 
-from errorscope.annotations import load_factor_annotations  # noqa: E402
+from errorscope.imagenetx._annotations import load_factor_annotations
 from errorscope.constants import FACTORS  # noqa: E402
 from errorscope.exceptions import InvalidInputError  # noqa: E402
 from errorscope.plots import (  # noqa: E402
@@ -16,12 +16,16 @@ from errorscope.plots import (  # noqa: E402
     plot_error_categories, plot_error_ratios, plot_factor_distribution, plot_factor_vs_overall,
     plot_model_comparison, plot_model_metaclasses, plot_spearman_heatmap, save_figure,
 )
-from errorscope.published import ETH_CATEGORY_NAMES, eth_stats, published_table  # noqa: E402
-from errorscope.imagenetx_stats import factor_correlations  # noqa: E402
-from errorscope.model_types import MODEL_TYPE_ORDER, model_types  # noqa: E402
+from errorscope.taxonomy._published import ETH_CATEGORY_NAMES, eth_stats
+from errorscope.imagenetx._published import published_table
+from errorscope.imagenetx._stats import factor_correlations
+from errorscope.imagenetx._model_types import MODEL_TYPE_ORDER, model_types
 from errorscope.plots import data as D  # noqa: E402
-from errorscope.populations import (  # noqa: E402
-    augmentation_curves, augmentation_effects, augmentation_points, group_comparison,
+from errorscope.imagenetx._groups import (
+    augmentation_curves,
+    augmentation_effects,
+    augmentation_points,
+    group_comparison,
 )
 
 

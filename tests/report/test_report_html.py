@@ -70,8 +70,8 @@ def test_taxonomy_section_with_stats(population, tmp_path):
 def test_thumbnails_from_image_folder(population, tmp_path):
     from PIL import Image
 
-    from errorscope.annotations import load_factor_annotations
-    from errorscope.index import class_info
+    from errorscope.imagenetx._annotations import load_factor_annotations
+    from errorscope.datasets._index import class_info
 
     ann = load_factor_annotations("top", "val")
     pred = population.top1[population.models.index("ViT")][ann.positions]

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from errorscope.constants import FACTORS
-from errorscope.index import class_info
-from errorscope.published import published_table
+from errorscope.datasets._index import class_info
+from errorscope.imagenetx._published import published_table
 from errorscope.report import tables as T
 
 
@@ -40,7 +40,7 @@ def test_summary_matches_spec_top1(tables, population):
     assert s.loc["ViT", "top1"] == pytest.approx(0.78006) and s.loc["SimCLR", "top1"] == pytest.approx(0.68142)
     assert s["top5"].isna().all() and s["mla"].isna().all()
     # ReaL: slow loop over the non-empty label sets
-    from errorscope.annotations import real_label_sets
+    from errorscope.datasets._real import real_label_sets
 
     labels, sizes = real_label_sets()
     pred = population.top1[population.models.index("ViT")]
@@ -92,7 +92,7 @@ def test_population_comparison_percentiles(factors):
 
 
 def test_accuracy_comparison_against_eth_population(population):
-    from errorscope.published import eth_stats
+    from errorscope.taxonomy._published import eth_stats
 
     eth = eth_stats("imagenet", ("all",))["all"]
     comp = T.accuracy_comparison(T.report_tables(population)[0], eth).set_index("model")

@@ -143,7 +143,7 @@ def test_category_images_match_counts(reference):
 def test_category_thumbnails_from_image_folder(population, tmp_path):
     from PIL import Image
 
-    from errorscope.index import class_info
+    from errorscope.datasets._index import class_info
 
     result_frame = T.category_images(T.taxonomy_tables(population.select(["ViT"]))[1])
     first = result_frame.groupby("category", sort=False).head(1)

@@ -118,7 +118,7 @@ def test_reopen_read_only_and_errors(tmp_path, base_predictions):
 
 
 def test_index_mismatch_is_refused(tmp_path):
-    from errorscope.index import ImageIndex
+    from errorscope.datasets._index import ImageIndex
 
     idx = ImageIndex("tiny", np.array(["a.JPEG", "b.JPEG"], dtype=object), np.array([1, 2], dtype=np.int16))
     with ResultStore(tmp_path / "t.duckdb", suite=top1_suite(), index=idx) as s:

@@ -15,7 +15,7 @@ def test_top1_roundtrip_any_ids_and_missing(pairs):
 
 
 def test_real_predictions_roundtrip_and_are_compact(base_predictions):
-    from errorscope.index import val_index
+    from errorscope.datasets._index import val_index
 
     labels = val_index().labels
     sizes = {}

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from errorscope.index import val_index
+from errorscope.datasets._index import val_index
 from errorscope.predictions import Predictions
 from errorscope.store import ResultStore
 

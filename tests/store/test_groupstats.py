@@ -5,9 +5,9 @@ import pytest
 from scipy import stats
 
 from errorscope.constants import FACTORS
-from errorscope.imagenetx_tables import error_ratios
-from errorscope.model_types import MODEL_TYPE_ORDER
-from errorscope.populations import AUGMENTATIONS, highlevel_population, parse_augmentation_hparams
+from errorscope.imagenetx._tables import error_ratios
+from errorscope.imagenetx._model_types import MODEL_TYPE_ORDER
+from errorscope.imagenetx._groups import AUGMENTATIONS, highlevel_population, parse_augmentation_hparams
 from errorscope.store.groupstats import augmentation_effect_table, model_type_error_ratios
 from errorscope.store.reference import imagenetx_wide
 

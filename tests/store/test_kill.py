@@ -24,7 +24,7 @@ CHILD = textwrap.dedent(
     import sys, numpy as np
     sys.path.insert(0, {tests!r})
     from store.conftest import top1_suite
-    from errorscope.index import val_index
+    from errorscope.datasets import val_index
     from errorscope.predictions import Predictions
     from errorscope.store import ResultStore
 
@@ -48,7 +48,7 @@ def expected_top1(seed, labels):
 @pytest.mark.slow
 @pytest.mark.parametrize("extra_delay", [0.0, 0.37, 1.1])
 def test_sigkill_during_writes_leaves_consistent_store(tmp_path, extra_delay):
-    from errorscope.index import val_index
+    from errorscope.datasets._index import val_index
 
     path = str(tmp_path / "kill.duckdb")
     tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -25,7 +25,7 @@ def test_reproduces_published_base_tables(frames, which, error_type):
 
 
 def test_factor_accuracy_matches_slow_loop(frames, base_population):
-    from errorscope.annotations import load_factor_annotations
+    from errorscope.imagenetx._annotations import load_factor_annotations
 
     ann = load_factor_annotations("multi")
     vit = base_population["ViT"].top1

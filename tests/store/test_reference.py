@@ -6,7 +6,8 @@ import pytest
 
 from errorscope.constants import FACTORS
 from errorscope.store import ResultStore
-from errorscope.published import ETH_CATEGORIES, eth_reference, imagenetx_reference
+from errorscope.taxonomy._published import ETH_CATEGORIES, eth_reference
+from errorscope.imagenetx._published import imagenetx_reference
 from errorscope.store.reference import eth_wide, imagenetx_wide, load_reference
 
 from .conftest import published, top1_suite

@@ -136,7 +136,7 @@ def test_plot_inputs_from_store(store_file):
     """What ``plots --store`` overlays: the stored factor table and error ratios equal the analysis'."""
     import argparse
 
-    from errorscope.analysis import analyze
+    from errorscope.results._analyze import analyze
     from errorscope.cli.commands.plots import _store_inputs
     from errorscope.readers import read_population
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from errorscope.index import ImageIndex
+from errorscope.datasets._index import ImageIndex
 from errorscope.predictions import Population, Predictions
 from errorscope.taxonomy.labels import MultiLabels
 

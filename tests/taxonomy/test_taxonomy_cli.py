@@ -81,8 +81,8 @@ def test_cli_count_spurious_pairs(capsys, real_population):
 def test_cli_imagenet_a(tmp_path):
     import numpy as np
 
-    from errorscope.index import class_info
-    from errorscope.taxonomy.imagenet_a import imagenet_a_classes
+    from errorscope.datasets._index import class_info
+    from errorscope.datasets import imagenet_a_classes
 
     wnids = class_info().wnids
     classes = imagenet_a_classes()

@@ -148,7 +148,7 @@ def test_cli_with_the_clip_step(tiny, train_cache, tmp_path):
     rows = [f"{name},{p}" for name, _, _, p in ROWS]
     preds.write_text("file_name,predicted_class\n" + "\n".join(rows) + "\n")
     # a population on the val index needs all 50,000 rows: give every other image its own label
-    from errorscope.index import val_index
+    from errorscope.datasets._index import val_index
 
     idx = val_index()
     listed = {name for name, *_ in ROWS}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from errorscope.index import val_index
+from errorscope.datasets._index import val_index
 from errorscope.predictions import Population, Predictions
 from errorscope.taxonomy import classify
 from errorscope.taxonomy.experts import agreement_summary, expert_agreement

@@ -9,9 +9,10 @@ import pytest
 from errorscope.exceptions import InvalidInputError
 from errorscope.predictions import Population, Predictions
 from errorscope.taxonomy import classify
-from errorscope.taxonomy.imagenet_a import imagenet_a_classes, imagenet_a_index, subset_200_accuracy
+from errorscope.datasets import imagenet_a_classes, imagenet_a_index
+from errorscope.taxonomy.imagenet_a import subset_200_accuracy
 from errorscope.taxonomy.wordnet import class_groups
-from errorscope.index import class_info
+from errorscope.datasets._index import class_info
 from .taxonomy_helpers import ETH
 
 EXTRA = ["label_source", "superclass_source", "cooccurrence_pairs", "clip_step", "num_missing"]
@@ -80,7 +81,7 @@ def test_stats_columns_follow_the_published_imagenet_layout(real_population):
 
 
 def test_metadata_columns_come_from_models_summary():
-    from errorscope.index import val_index
+    from errorscope.datasets._index import val_index
 
     pop = Population.from_predictions([Predictions.from_arrays("timm/resnet50.a1_in1k", val_index().labels)])
     st = classify(pop, "real").stats("all")

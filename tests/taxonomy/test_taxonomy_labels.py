@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from errorscope.exceptions import IngestError, InvalidInputError, ResourceError
-from errorscope.index import class_info, val_index
+from errorscope.datasets._index import class_info, val_index
 from errorscope.taxonomy import classify
 from errorscope.taxonomy.labels import load_multilabels, read_shankar, real_multilabels
 from errorscope.taxonomy.stats import IMAGENET_M_COLUMNS

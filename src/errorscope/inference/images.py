@@ -27,9 +27,10 @@ import numpy as np
 
 from .._optional import require
 from ..exceptions import InvalidInputError
-from ..index import ImageIndex, class_info, imagenetx_train_index, val_index
+from ..datasets._imagenet_a import subset_class_ids
+from ..datasets._index import ImageIndex, class_info, imagenetx_train_index, val_index
 
-__all__ = ["ImageSet", "LAYOUTS", "image_set", "subset_class_ids", "IMAGE_EXTENSIONS"]
+__all__ = ["ImageSet", "LAYOUTS", "image_set", "IMAGE_EXTENSIONS"]
 
 LAYOUTS = ("val-flat", "imagefolder", "imagenet-a", "imagenet-r", "imagenetx-train")
 IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff")
@@ -45,7 +46,7 @@ class ImageSet:
     layout : one of :data:`LAYOUTS`.
     files : relative POSIX paths, sorted; the order in which images are run and stored.
     names : the file names as the index knows them (bare val/train names, or ``<wnid>/<file>``).
-    index : the :class:`~errorscope.index.ImageIndex` the names belong to.
+    index : the :class:`~errorscope.datasets.ImageIndex` the names belong to.
     subset : for ImageNet-A / -R, the sorted 1,000-class ids of the 200 classes; else None.
     """
 
@@ -73,23 +74,6 @@ class ImageSet:
         for f in self.files:
             h.update(b"\0" + f.encode())
         return h.hexdigest()
-
-
-@lru_cache(maxsize=2)
-def subset_class_ids(which: str) -> np.ndarray:
-    """Sorted 1,000-class ids of the 200 ImageNet-A (``"a"``) or ImageNet-R (``"r"``) classes.
-
-    Read from timm's subset lists; the wnid list is checked against the index list.
-    """
-    from ..resources import resource_path
-
-    ids = np.array([int(x) for x in resource_path(f"imagenet_meta/imagenet_{which}_indices.txt").read_text().split()])
-    wnids = resource_path(f"imagenet_meta/imagenet_{which}_synsets.txt").read_text().split()
-    info = class_info()
-    expect = np.array([info.wnid_to_id(w) for w in wnids])
-    if len(ids) != 200 or not np.array_equal(ids, expect) or not (np.diff(ids) > 0).all():
-        raise InvalidInputError(f"imagenet_{which}_indices.txt and imagenet_{which}_synsets.txt disagree.")
-    return ids.astype(np.int16)
 
 
 def _scan(root: Path) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import IngestError
-from ..index import ImageIndex, imagenetx_train_index, val_index
+from ..datasets._index import ImageIndex, imagenetx_train_index, val_index
 from ..predictions import Predictions
 
 __all__ = ["load_prediction_file", "read_metadata", "index_for"]

@@ -7,15 +7,15 @@ are one sparse matrix product, so thousands of models cost one pass.
 Public functions validate their input; the private ``_``-helpers they call trust it.
 """
 
-from .accuracy import real_accuracy, top1_accuracy, topk_accuracy
-from .calibration import expected_calibration_error, grouped_calibration_error
-from .correctness import correctness
-from .correlation import binary_spearman
-from .grouped import GroupCounts, grouped_counts, worst_k_classes
-from .intervals import wilson_interval
-from .prevalence import factor_prevalence, misclassification_shift, prevalence_shift
-from .ratios import error_ratio, error_ratio_interval
-from .regression import LineFit, fit_line
+from ._accuracy import real_accuracy, top1_accuracy, topk_accuracy
+from ._calibration import expected_calibration_error, grouped_calibration_error
+from ._correctness import correctness
+from ._correlation import binary_spearman
+from ._grouped import GroupCounts, grouped_counts, worst_k_classes
+from ._intervals import wilson_interval
+from ._prevalence import factor_prevalence, misclassification_shift, prevalence_shift
+from ._ratios import error_ratio, error_ratio_interval
+from ._regression import LineFit, fit_line
 
 __all__ = [
     "correctness", "top1_accuracy", "topk_accuracy", "real_accuracy", "GroupCounts", "grouped_counts",

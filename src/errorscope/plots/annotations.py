@@ -78,7 +78,7 @@ def plot_spearman_heatmap(rho: pd.DataFrame, pval: pd.DataFrame, *, alpha: float
 
     A cell is shown when ρ ≠ 0 and p ≤ ``alpha``; fully masked rows/columns are dropped. Cells show 100·ρ,
     colour map RdBu on −50..50 (spec B §8 figure 3). ``rho``/``pval`` come from
-    :func:`errorscope.imagenetx_stats.factor_correlations`.
+    :func:`errorscope.imagenetx.factor_correlations`.
     """
     plt = pyplot()
     factors = [f for f in FACTORS if f in rho.index]

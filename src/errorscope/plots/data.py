@@ -3,9 +3,9 @@
 Each function takes tables (the published ``accuracies_per_factor.csv`` layout, the metaclass layout, the ETH
 ``non_problematic_stats_*.csv`` layout) or annotation arrays and returns a small pandas DataFrame. The plotting
 functions in :mod:`errorscope.plots` only draw these frames. The statistics the figures share with the rest of
-the package come from their one implementation: error ratios (:func:`errorscope.imagenetx_tables.error_ratios`),
-Spearman matrices (:func:`errorscope.imagenetx_stats.factor_correlations`), model types
-(:mod:`errorscope.model_types`), group comparisons and augmentation effects (:mod:`errorscope.populations`).
+the package come from their one implementation: error ratios (:func:`errorscope.imagenetx.error_ratios`),
+Spearman matrices (:func:`errorscope.imagenetx.factor_correlations`), model types
+(:mod:`errorscope.imagenetx`), group comparisons and augmentation effects (:mod:`errorscope.imagenetx`).
 Everything here is NumPy/SciPy/pandas; no matplotlib.
 """
 
@@ -18,10 +18,10 @@ import pandas as pd
 
 from ..constants import FACTORS
 from ..exceptions import InvalidInputError
-from ..imagenetx_tables import error_ratios
-from ..metrics.regression import fit_line
-from ..populations import check_factor_table
-from ..published import ETH_CATEGORY_NAMES
+from ..imagenetx._tables import error_ratios
+from ..metrics._regression import fit_line
+from ..imagenetx._groups import check_factor_table
+from ..taxonomy._published import ETH_CATEGORY_NAMES
 
 __all__ = [
     "factor_shares", "active_factor_counts", "factor_scatter_points", "robust_susceptible",
@@ -37,7 +37,7 @@ def factor_shares(annotations: Mapping[str, object]) -> pd.DataFrame:
 
     Parameters
     ----------
-    annotations : mapping label -> :class:`~errorscope.annotations.FactorAnnotations`
+    annotations : mapping label -> :class:`~errorscope.imagenetx.FactorAnnotations`
         E.g. ``{"val top factor": ..., "val all factors": ...}``.
 
     Returns
@@ -169,7 +169,7 @@ def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "im
     x : x column (``imagenet_top1_val_acc``, ``top1_val_acc``, ``imagenet_mla_val_acc``, ``mla_group`` ...).
     relative : ``"absolute"`` (counts), ``"group_mle"`` (100 · count / (top-1 errors − collapsed − ambiguous)),
         ``"group_top1_err"`` (100 · count / top-1 errors) or ``"group_samples"`` (100 · count / samples).
-    categories : stats columns to use (default: the 7 of :data:`~errorscope.published.ETH_CATEGORY_NAMES`; for ``"group_mle"`` the 5
+    categories : stats columns to use (default: the 7 of :data:`~errorscope.taxonomy.ETH_CATEGORY_NAMES`; for ``"group_mle"`` the 5
         multi-label error categories, without overlapping classes and multi-label).
 
     Returns
@@ -208,7 +208,7 @@ def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "im
 def linear_fits(points: pd.DataFrame, *, by: Sequence[str] = ("category", "group"), level: float = 0.95,
                 n: int = 50) -> pd.DataFrame:
     """Least-squares lines y = a + b·x with a pointwise confidence band of the mean, per ``by`` group
-    (:func:`errorscope.metrics.regression.fit_line`).
+    (:func:`errorscope.metrics.fit_line`).
 
     Returns columns ``*by, x, fit, lo, hi, slope, intercept, r`` on a grid of ``n`` x values spanning the data.
     Groups with fewer than 3 points are skipped.

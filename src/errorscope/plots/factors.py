@@ -150,7 +150,7 @@ def plot_error_ratios(factors: pd.DataFrame, *, model_order: Sequence[str] | Non
     Parameters
     ----------
     factors : tidy frame with columns ``model, factor, error_ratio, er_low, er_high`` (one row per model and
-        factor; e.g. the overall rows of ``errorscope.analysis.Analysis.factors``). Factors are drawn in order of
+        factor; e.g. the overall rows of ``errorscope.results.Analysis.factors``). Factors are drawn in order of
         mean error ratio, ascending.
 
     Returns

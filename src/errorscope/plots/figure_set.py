@@ -1,8 +1,8 @@
 """The full figure set of both papers, from the published tables plus (optionally) the user's own models.
 
 :func:`generate_figures` loads the published ImageNet-X tables and ETH stats through
-:mod:`errorscope.published`, computes every displayed statistic with :mod:`errorscope.plots.data`,
-:mod:`errorscope.populations` and :mod:`errorscope.imagenetx_stats`,
+:mod:`errorscope.imagenetx`, computes every displayed statistic with :mod:`errorscope.plots.data`,
+:mod:`errorscope.imagenetx` and :mod:`errorscope.imagenetx`,
 draws with the figure functions and writes one file per figure and format. User tables in the same layouts are
 overlaid (highlighted) on the population figures.
 """
@@ -16,11 +16,19 @@ import pandas as pd
 
 from ..constants import FACTORS
 from ..exceptions import InvalidInputError
-from ..imagenetx_stats import factor_correlations
-from ..model_types import MODEL_TYPE_ORDER
-from ..populations import (augmentation_curves, augmentation_effects, augmentation_points, augmentation_strength,
-                           check_factor_table, group_comparison, highlevel_population)
-from ..published import eth_stats, imagenetx_wide, published_table
+from ..imagenetx._stats import factor_correlations
+from ..imagenetx._model_types import MODEL_TYPE_ORDER
+from ..imagenetx._groups import (
+    augmentation_curves,
+    augmentation_effects,
+    augmentation_points,
+    augmentation_strength,
+    check_factor_table,
+    group_comparison,
+    highlevel_population,
+)
+from ..taxonomy._published import eth_stats
+from ..imagenetx._published import imagenetx_wide, published_table
 from . import data as D
 from ._base import save_figure
 
@@ -31,7 +39,7 @@ _ETH_GROUPS = ("organism", "artifact", "other")
 
 
 def population_groups(*, which: str = "top", error_type: str = "class") -> tuple[pd.DataFrame, pd.Series]:
-    """The ImageNet-X population of figure 4/5 (spec B §8): :func:`~errorscope.populations.highlevel_population`
+    """The ImageNet-X population of figure 4/5 (spec B §8): :func:`~errorscope.imagenetx.highlevel_population`
     of the published imagenet_testbed, modelvshuman and base tables (plus the human for real_class).
 
     Returns the per-model table (index model) and model -> type.
@@ -113,7 +121,7 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     builders: dict[str, Callable[[], object]] = {}
 
     def ann_sets():
-        from ..annotations import load_factor_annotations
+        from ..imagenetx._annotations import load_factor_annotations
 
         return {f"{p} {'all factors' if w == 'multi' else 'top factor'}": load_factor_annotations(w, p)
                 for p in ("train", "val") for w in ("multi", "top")}
@@ -121,7 +129,7 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     builders["factor_distribution_comparison"] = lambda: plot_factor_distribution(D.factor_shares(ann_sets()))
 
     def active():
-        from ..annotations import load_factor_annotations
+        from ..imagenetx._annotations import load_factor_annotations
 
         return plot_active_factors(D.active_factor_counts(
             {p: load_factor_annotations("multi", p) for p in ("train", "val")}))
@@ -129,7 +137,7 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     builders["active_factor_distribution_comparison"] = active
 
     def spearman(partition):
-        from ..annotations import load_factor_annotations
+        from ..imagenetx._annotations import load_factor_annotations
 
         rho, p = factor_correlations(annotations=load_factor_annotations("multi", partition))
         return plot_spearman_heatmap(rho, p, title=f"ImageNet-X {partition} (multi factors): 100 · Spearman ρ, p ≤ 0.01")

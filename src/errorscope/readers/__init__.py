@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import IngestError
-from ..index import ImageIndex
+from ..datasets._index import ImageIndex
 from ..predictions import Population, Predictions
 from ._common import EXTENSIONS, FORMATS_HINT, sniff
 from ._csv import read_csv
@@ -105,7 +105,7 @@ def read_predictions(path: str | Path, *, model: str | None = None, index: Image
     >>> p.model, p.n_covered, round(p.top1_accuracy(), 5)
     ('ViT', 50000, 0.78006)
     """
-    from ..index import val_index
+    from ..datasets._index import val_index
 
     path = Path(path)
     if not path.exists():

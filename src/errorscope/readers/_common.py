@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..constants import N_CLASSES
 from ..exceptions import IngestError
-from ..index import ImageIndex
+from ..datasets._index import ImageIndex
 from ..predictions import MISSING, Predictions, top_k_from_scores
 
 #: What a file holds, told from its first bytes.

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import IngestError
-from ..index import ImageIndex
+from ..datasets._index import ImageIndex
 from ..predictions import Predictions
 from ._common import align_rows, check_kind, class_ids
 
@@ -103,7 +103,7 @@ def _fast_imagenetx(text: str, header: list[str], index: ImageIndex):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from ..index import _val_positions
+    from ..datasets._index import _val_positions
 
     if index.name != "imagenet-val" or any(c not in IMAGENETX_COLUMNS for c in header):
         return None

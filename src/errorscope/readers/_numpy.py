@@ -17,7 +17,7 @@ import numpy as np
 
 from ..constants import N_CLASSES
 from ..exceptions import IngestError
-from ..index import ImageIndex
+from ..datasets._index import ImageIndex
 from ..predictions import Predictions
 from ._common import align_rows, check_kind, positional, scores
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import IngestError
-from ..index import ImageIndex
+from ..datasets._index import ImageIndex
 from ..predictions import Predictions
 from ._common import check_kind, scores
 
@@ -51,7 +51,7 @@ class _SafeUnpickler(pickle.Unpickler):
 
 def read_pickle(path: Path, model: str | None, index: ImageIndex) -> Predictions:
     """Read an imagenet-testbed pickle ``{model, logits}``."""
-    from ..index import val_index
+    from ..datasets._index import val_index
 
     check_kind(path, "pickle")
     try:
@@ -85,7 +85,7 @@ def imagefolder_order() -> np.ndarray:
     """For row i of an ImageFolder-ordered array, its position in the canonical validation index."""
     import pandas as pd
 
-    from ..index import val_index
+    from ..datasets._index import val_index
     from ..resources.imagenetx import package_file
 
     table = pd.read_csv(package_file("filename_label.csv"))

@@ -95,7 +95,7 @@ class ReportContext:
                         n_examples: int = 6, dpi: int = 90) -> "ReportContext":
         """Compute every table of the report for a population of models on the ImageNet validation set.
 
-        Numbers come from :func:`errorscope.analysis.analyze` (via :func:`errorscope.report.tables.report_tables`).
+        Numbers come from :func:`errorscope.results.analyze` (via :func:`errorscope.report.tables.report_tables`).
         The error taxonomy is computed with :func:`errorscope.report.tables.taxonomy_tables` from the
         multi-label source ``taxonomy_labels`` (``"real"``, default, or ``"shankar"``; None skips it), unless
         ``taxonomy`` (ETH stats rows per model, optional ``group`` column) is given, which is shown as given.
@@ -138,7 +138,8 @@ class ReportContext:
         comp = None
         fig_uris: dict[str, str] = {}
         if comparison:
-            from ..published import eth_stats, published_table
+            from ..taxonomy._published import eth_stats
+            from ..imagenetx._published import published_table
 
             comp = pd.concat([T.accuracy_comparison(summary, eth_stats("imagenet", ("all",))["all"]),
                               T.population_comparison(factors, published_table("imagenet_testbed"))],

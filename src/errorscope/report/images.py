@@ -50,8 +50,8 @@ def factor_examples(pop, images_dir: str | Path, *, per_group: int = 6, which: s
 
     Returns columns ``group, file_name, caption, src`` (empty when no such image is in the folder).
     """
-    from ..annotations import load_factor_annotations
-    from ..index import class_info
+    from ..imagenetx._annotations import load_factor_annotations
+    from ..datasets._index import class_info
 
     files = image_files(images_dir)
     names = class_info().names

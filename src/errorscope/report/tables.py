@@ -1,4 +1,4 @@
-"""Plain tables the report shows, derived from :func:`errorscope.analysis.analyze` and the published populations.
+"""Plain tables the report shows, derived from :func:`errorscope.results.analyze` and the published populations.
 
 Conventions: annotations ``val``/``top``, prototype-filtered; ``real_class`` counts an image with an empty ReaL
 list as wrong (ImageNet-X convention), while the headline ReaL accuracy uses the standard protocol (images
@@ -17,24 +17,24 @@ __all__ = ["FACTOR_COLUMNS", "report_tables", "top_mistakes", "taxonomy_tables",
            "add_taxonomy_accuracy", "TAXONOMY_CATEGORIES", "LABEL_SOURCE_TEXT",
            "wide_factor_table", "wide_metaclass_table", "population_comparison", "accuracy_comparison"]
 
-#: Columns of the tidy factor frame (the layout of ``errorscope.analysis.Analysis.factors``).
+#: Columns of the tidy factor frame (the layout of ``errorscope.results.Analysis.factors``).
 FACTOR_COLUMNS = ["model", "error_type", "which", "metaclass", "factor", "correct", "total", "accuracy",
                   "ci_low", "ci_high", "error_ratio", "er_low", "er_high"]
 
 
 def report_tables(pop, *, which: str = "top", error_types=("class", "real_class", "metaclass")
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The report's summary and tidy factor frame, computed by :func:`errorscope.analysis.analyze`.
+    """The report's summary and tidy factor frame, computed by :func:`errorscope.results.analyze`.
 
     Returns ``summary`` (one row per model, column ``model`` first) and ``factors``: the rows of
     ``Analysis.factors`` for the annotation file ``which``, plus one ``factor == "average"`` row per (model,
     error type, metaclass) holding the group's overall accuracy with its Wilson interval (the layout the report
     and its figures read).
     """
-    from ..analysis import analyze
-    from ..metrics.intervals import wilson_interval
+    from ..results._analyze import analyze
+    from ..metrics._intervals import wilson_interval
 
-    if pop.index.name != "imagenet-val":
+    if not pop.index.is_val:
         raise InvalidInputError(f"The report needs predictions on the ImageNet validation index, got {pop.index.name!r}.")
     result = analyze(pop, which=(which,), error_types=tuple(error_types))
     summary = result.summary.reset_index()
@@ -61,7 +61,7 @@ def top_mistakes(pop, *, k: int = 20) -> pd.DataFrame:
 
     Columns ``model, rank, true_id, true_name, predicted_id, predicted_name, count, share_of_errors``.
     """
-    from ..index import class_info
+    from ..datasets._index import class_info
 
     names = class_info().names
     labels = pop.index.labels.astype(np.int64)
@@ -110,7 +110,7 @@ def population_comparison(factors: pd.DataFrame, population: pd.DataFrame, *, er
     percentile is the share of population models with a lower error ratio (0 = most robust), in percent.
     The row ``average`` compares the overall accuracy (percentile = share of population models less accurate).
     """
-    from ..imagenetx_tables import error_ratios
+    from ..imagenetx._tables import error_ratios
 
     pop_er = error_ratios(population.loc[population.index != "human"])
     mine = factors[(factors["metaclass"] == "all") & (factors["error_type"] == error_type) & (factors["which"] == which)]
@@ -213,7 +213,7 @@ def category_images(result) -> pd.DataFrame:
     ``category`` the paper's name (fine-grained, spurious correlation, ...); within a category, images that
     more models put there come first (ties by file order).
     """
-    from ..index import class_info
+    from ..datasets._index import class_info
     from ..taxonomy.categories import BY_NAME
 
     names = class_info().names

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .._optional import require
 from ..exceptions import ErrorscopeError, InvalidInputError
-from ..index import ImageIndex, val_index
+from ..datasets._index import ImageIndex, val_index
 from ..predictions import Population, Predictions
 from .codec import CODEC, decode_prob, decode_top1, encode_prob, encode_top1
 from .info import ModelInfo

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import InvalidInputError
-from ..metrics.regression import fit_line
+from ..metrics._regression import fit_line
 
 __all__ = ["accuracy_regression", "holm", "compare_model", "Comparison", "ETH_SHARES_TABLE"]
 
@@ -199,7 +199,7 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
     """
     from ..constants import FACTORS
     from .metrics import published_layout
-    from ..published import ETH_CATEGORIES
+    from ..taxonomy._published import ETH_CATEGORIES
     from .reference import eth_wide, imagenetx_wide
 
     note = ""

@@ -1,11 +1,11 @@
 """Group statistics of the ImageNet-X paper in the store's (and ``errorscope store groupstats``') layout.
 
-The statistics are computed by :mod:`errorscope.populations`; this module feeds them the stored models
+The statistics are computed by :mod:`errorscope.imagenetx`; this module feeds them the stored models
 (:func:`stored_table`) or the published tables, and names the columns as the store CLI prints them:
 
-* :func:`model_type_error_ratios`: :func:`~errorscope.populations.group_comparison` over the ``model_type``
+* :func:`model_type_error_ratios`: :func:`~errorscope.imagenetx.group_comparison` over the ``model_type``
   column (the paper's Figure 1 bar chart; spec section 8 item 5);
-* :func:`augmentation_effect_table`: :func:`~errorscope.populations.augmentation_effects` of one sweep
+* :func:`augmentation_effect_table`: :func:`~errorscope.imagenetx.augmentation_effects` of one sweep
   (the paper's data-augmentation figure; spec section 8 item 8).
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..exceptions import InvalidInputError
-from ..model_types import MODEL_TYPE_ORDER
-from ..populations import augmentation_effects, augmentation_points, check_factor_table, group_comparison
+from ..imagenetx._model_types import MODEL_TYPE_ORDER
+from ..imagenetx._groups import augmentation_effects, augmentation_points, check_factor_table, group_comparison
 
 __all__ = ["stored_table", "model_type_error_ratios", "augmentation_effect_table"]
 
@@ -41,7 +41,7 @@ def model_type_error_ratios(table: pd.DataFrame, *, alpha: float = 0.05,
                             order: list[str] | None = None) -> pd.DataFrame:
     """Mean error ratio per factor and model type, with the Alexander-Govern test across types.
 
-    :func:`~errorscope.populations.group_comparison` of the models whose ``model_type`` column is in ``order``
+    :func:`~errorscope.imagenetx.group_comparison` of the models whose ``model_type`` column is in ``order``
     (default: the paper's four types). Returns one row per (factor, model_type): mean, std (ddof 1), n, and per
     factor the test's statistic, p_value and ``significant`` (p < alpha); ``factor`` and ``model_type`` are
     ordered categoricals (factors by mean error ratio over all the models, ascending, as in the paper's figure).
@@ -62,8 +62,8 @@ def model_type_error_ratios(table: pd.DataFrame, *, alpha: float = 0.05,
 def augmentation_effect_table(table: pd.DataFrame, kind: str, *, min_models: int = 5) -> pd.DataFrame:
     """Effect of ``kind``'s strength on each factor's error ratio, over the sweep models of ``table``.
 
-    :func:`~errorscope.populations.augmentation_effects` of
-    :func:`~errorscope.populations.augmentation_points` (``human`` dropped, strengths with at least
+    :func:`~errorscope.imagenetx.augmentation_effects` of
+    :func:`~errorscope.imagenetx.augmentation_points` (``human`` dropped, strengths with at least
     ``min_models`` models). One row per factor: effect, p_value, low_strength, high_strength, n_low, n_high,
     sorted by effect descending.
     """

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..exceptions import InvalidInputError
-from ..model_types import model_type
+from ..imagenetx._model_types import model_type
 
 __all__ = ["ModelInfo", "parse_tags"]
 
@@ -24,7 +24,7 @@ class ModelInfo:
     training_data : e.g. ``"ImageNet-1k (1.2M)"`` (the ETH ``training_data`` field).
     n_params : parameter count.
     model_type : ImageNet-X model-type group; None = look the name up in the ImageNet-X map
-        (:func:`~errorscope.model_types.model_type`, "Other" when absent).
+        (:func:`~errorscope.imagenetx.model_type`, "Other" when absent).
     tags : free ``key -> value`` strings.
     """
 

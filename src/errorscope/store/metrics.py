@@ -61,7 +61,7 @@ class MetricSuite:
 
 def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] = WHICH_FACTORS,
                              error_types: Sequence[str] = ERROR_TYPES, worst_k: int = 100) -> dict[str, pd.DataFrame]:
-    """ImageNet-X factor accuracies of every model as tidy frames, from :func:`errorscope.imagenetx_tables.count_factors`.
+    """ImageNet-X factor accuracies of every model as tidy frames, from :func:`errorscope.imagenetx.count_factors`.
 
     Returns
     -------
@@ -71,9 +71,10 @@ def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] =
         ``summary`` : model, which, error_type, average, worst_factor, worst_100_classes, and ``top1``
         (accuracy over all 50,000 validation images against the original labels), ``n_covered``.
     """
-    from ..imagenetx_tables import accuracy_table, count_factor_sets
+    from ..imagenetx._tables import accuracy_table
+    from ..imagenetx._counts import count_factor_sets
 
-    if population.index.name != "imagenet-val":
+    if not population.index.is_val:
         raise InvalidInputError(
             f"ImageNet-X metrics need predictions on the ImageNet validation index, got {population.index.name!r}."
         )
@@ -128,9 +129,9 @@ def taxonomy_metrics(population: Population, *, labels: str = "real", chunk: int
     """
     from ..taxonomy import classify
     from ..taxonomy.wordnet import GROUPS
-    from ..published import ETH_CATEGORIES
+    from ..taxonomy._published import ETH_CATEGORIES
 
-    if population.index.name != "imagenet-val":
+    if not population.index.is_val:
         raise InvalidInputError(
             f"The error taxonomy needs predictions on the ImageNet validation index, got {population.index.name!r}."
         )
@@ -255,12 +256,12 @@ def factor_error_ratios(factors: pd.DataFrame, *, which: str = "top", error_type
     """Error ratios with intervals from the stored ``factors`` rows (what ``model_error_ratios`` draws).
 
     Returns columns ``model, factor, correct, total, accuracy, ci_low, ci_high, error_ratio, er_low, er_high``
-    for the 16 factors, with the conventions of :func:`errorscope.analysis.tidy_factor_frame`: Wilson interval
+    for the 16 factors, with the conventions of :func:`errorscope.results.tidy_factor_frame`: Wilson interval
     of the factor accuracy; the error-ratio interval divides the Wilson interval of the factor's error rate by
     the overall error rate (the ``average`` row of the same model).
     """
-    from ..metrics.intervals import wilson_interval
-    from ..metrics.ratios import error_ratio, error_ratio_interval
+    from ..metrics._intervals import wilson_interval
+    from ..metrics._ratios import error_ratio, error_ratio_interval
 
     sel = factors[(factors["which"] == which) & (factors["error_type"] == error_type)]
     if sel.empty:

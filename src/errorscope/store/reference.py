@@ -1,19 +1,21 @@
 """The published reference populations in the store.
 
-The files are read by :mod:`errorscope.published` (ImageNet-X result tables, CC BY-NC 4.0; ETH statistics of
+The files are read by :mod:`errorscope.imagenetx` (ImageNet-X result tables, CC BY-NC 4.0; ETH statistics of
 Peychev et al.). :func:`load_reference` writes a population into a store (tables ``reference_imagenetx`` /
 ``reference_eth``) in one transaction; :func:`imagenetx_wide` and :func:`eth_wide` give the wide per-model
 frames that :mod:`~errorscope.store.compare` and :mod:`~errorscope.store.groupstats` use, from the store or,
-without one, straight from :mod:`errorscope.published`.
+without one, straight from :mod:`errorscope.imagenetx`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .. import published
+from ..imagenetx import _published as published
+from ..taxonomy import _published as eth_published
 from ..exceptions import InvalidInputError
-from ..published import ETH_SUBSETS, IMAGENETX_GROUPS
+from ..taxonomy._published import ETH_SUBSETS
+from ..imagenetx._published import IMAGENETX_GROUPS
 
 __all__ = ["POPULATIONS", "eth_model_info", "imagenetx_wide", "eth_wide", "load_reference"]
 
@@ -25,7 +27,7 @@ def imagenetx_wide(*, which: str = "top", error_type: str = "class", groups=None
 
     Columns: group, model, model_type, the 16 factors, worst_factor, average, worst_100_classes.
     Read from ``store`` (after :func:`load_reference`) when given, else from the files
-    (:func:`errorscope.published.imagenetx_wide`).
+    (:func:`errorscope.imagenetx.imagenetx_wide`).
     """
     if store is None:
         return published.imagenetx_wide(which=which, error_type=error_type, groups=groups)
@@ -47,9 +49,9 @@ def imagenetx_wide(*, which: str = "top", error_type: str = "class", groups=None
 
 def eth_wide(*, subset: str = "all", store=None) -> pd.DataFrame:
     """One ETH subset, one row per model (``model`` = the ETH model_id), from ``store`` or the files
-    (:func:`errorscope.published.eth_wide`)."""
+    (:func:`errorscope.taxonomy.eth_wide`)."""
     if store is None:
-        return published.eth_wide(subset=subset)
+        return eth_published.eth_wide(subset=subset)
     if subset not in ETH_SUBSETS:
         raise InvalidInputError(f"Expected `subset` in {ETH_SUBSETS}, but got {subset!r}.")
     frame = store.connection.execute("SELECT * FROM reference_eth WHERE subset = ?", [subset]).df()
@@ -70,7 +72,7 @@ def load_reference(store, population: str, *, metaclass: bool = True) -> int:
 
     store._require_writable()
     frame = (published.imagenetx_reference(metaclass=metaclass) if population == "imagenetx"
-             else published.eth_reference())
+             else eth_published.eth_reference())
     table = f"reference_{population}"
     con = store.connection
     with write_transaction(con):
@@ -92,7 +94,7 @@ def eth_model_info(model: str):
     """
     from .info import ModelInfo
 
-    table = published.eth_all()
+    table = eth_published.eth_all()
     hit = table[table["model_id"] == model]
     if hit.empty:
         return None

@@ -224,7 +224,7 @@ def build_train_embeddings(model, preprocess, train_root: str | Path, out: str |
     from PIL import Image
     from tqdm.auto import tqdm
 
-    from ..index import class_info
+    from ..datasets._index import class_info
 
     info = class_info()
     root = Path(train_root)

@@ -72,10 +72,10 @@ def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = 
     exclude : validation file names to skip (the evaluation set of the Shankar source).
     min_count : keep pairs seen in at least this many images (published: 2).
     real_labels, targets : the padded ReaL matrix and sizes, and the original labels; default: the
-        package's ReaL labels and :func:`~errorscope.index.val_index` labels (row i = val image i + 1).
+        package's ReaL labels and :func:`~errorscope.datasets.val_index` labels (row i = val image i + 1).
     """
-    from ..annotations import real_label_sets
-    from ..index import val_index
+    from ..datasets._real import real_label_sets
+    from ..datasets._index import val_index
 
     if not isinstance(min_count, (int, np.integer)) or min_count < 1:
         raise InvalidInputError(f"Expected `min_count` to be a positive integer, but got {min_count!r}.")

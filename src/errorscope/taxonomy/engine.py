@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from ..exceptions import InvalidInputError
+from ..datasets._index import IMAGENET_A_INDEX
 from ..predictions import Population
 from . import categories as cat
 from .knowledge import NONE, Knowledge, build_knowledge
@@ -29,7 +30,6 @@ from .superclasses import Superclasses
 __all__ = ["classify", "TaxonomyResult", "OOVDetector", "IMAGENET_A_INDEX"]
 
 #: Index name of an ImageNet-A population (file names ``<wnid>/<file>``, labels = 1000-class ids).
-IMAGENET_A_INDEX = "imagenet-a"
 
 _C = {c.name: np.int8(c.code) for c in cat.CATEGORIES}
 
@@ -209,7 +209,7 @@ def classify(population: Population, labels: MultiLabels | str | None = None, *,
     --------
     >>> import numpy as np
     >>> from errorscope.predictions import Population, Predictions
-    >>> from errorscope.index import val_index
+    >>> from errorscope.datasets import val_index
     >>> pop = Population.from_predictions([Predictions.from_arrays("oracle", val_index().labels)])
     >>> res = classify(pop, "real")
     >>> int(res.counts()[0, 0]) == res.labels.n_non_problematic   # every non-problematic row is correct

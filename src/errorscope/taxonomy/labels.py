@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 
 from ..exceptions import IngestError, InvalidInputError, ResourceError
-from ..index import ImageIndex, class_info, val_index
+from ..datasets._index import ImageIndex, class_info, val_index
 
 __all__ = ["MultiLabels", "load_multilabels", "read_shankar", "real_multilabels", "imagenet_a_multilabels",
            "LabelSource", "SHANKAR_RESOURCE", "shankar_available"]
@@ -48,7 +48,7 @@ class MultiLabels:
     Attributes
     ----------
     source : ``"shankar"``, ``"real"`` or ``"imagenet-a"`` (recorded in every output).
-    index_name : name of the :class:`~errorscope.index.ImageIndex` the file names belong to.
+    index_name : name of the :class:`~errorscope.datasets.ImageIndex` the file names belong to.
     file_names : str array (n,)
     targets : int16 (n,) original labels t.
     labels : int16 (n, k) the sets M in source order, -1 padded.
@@ -106,7 +106,7 @@ def _pad(sets: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
 def read_shankar(path: str | Path) -> MultiLabels:
     """Read a ``human_accuracy_v3.0.0.json`` file (TFDS ``imagenet2012_multilabel`` semantics).
 
-    Rows are in file-name order. Original labels come from :func:`~errorscope.index.val_index`.
+    Rows are in file-name order. Original labels come from :func:`~errorscope.datasets.val_index`.
     """
     path = Path(path)
     try:
@@ -163,7 +163,7 @@ def real_multilabels() -> MultiLabels:
     >>> len(ml), int((ml.sizes == 0).sum())
     (50000, 3163)
     """
-    from ..annotations import real_label_sets
+    from ..datasets._real import real_label_sets
 
     labels, sizes = real_label_sets()
     val = val_index()

@@ -119,7 +119,7 @@ def wordnet() -> WordNet:
     >>> "n00001740" in wn.ancestors("n02114712")
     True
     """
-    from ..index import class_info
+    from ..datasets._index import class_info
     from ..resources import resource_path
 
     parents: dict[str, list[str]] = {}

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from .._optional import require
-from ..annotations import load_factor_annotations
+from ..imagenetx._annotations import load_factor_annotations
 from ..exceptions import InvalidInputError, ResourceError
-from ..index import class_info
+from ..datasets._index import class_info
 
 FEATURE = "errorscope.torch datasets"
 

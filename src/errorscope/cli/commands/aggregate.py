@@ -31,8 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...imagenetx_tables import write_table_tree
-    from ...index import imagenetx_train_index, val_index
+    from ...results._tree import write_table_tree
+    from ...datasets._index import imagenetx_train_index, val_index
     from ...readers import read_population
 
     for model_dir in args.model_dirs:

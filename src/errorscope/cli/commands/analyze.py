@@ -60,7 +60,7 @@ def render_summary(analysis, *, which: str, error_type: str, n: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..._io import write_frame
-    from ...analysis import analyze
+    from ...results._analyze import analyze
     from ...readers import read_population
 
     pop = read_population(args.predictions, progress=True)

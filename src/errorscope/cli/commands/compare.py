@@ -43,7 +43,7 @@ def run(args) -> int:
     try:
         groups = args.groups
         if groups == ["all"]:
-            from ...published import IMAGENETX_GROUPS
+            from ...imagenetx._published import IMAGENETX_GROUPS
 
             groups = IMAGENETX_GROUPS
         result = compare_model(args.model, population=args.population, store=store, which=args.which,

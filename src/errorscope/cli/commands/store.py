@@ -262,7 +262,7 @@ def run_load_reference(args) -> int:
 def run_groupstats(args) -> int:
     import pandas as pd
 
-    from ...populations import AUGMENTATIONS, highlevel_population
+    from ...imagenetx._groups import AUGMENTATIONS, highlevel_population
     from ...store.groupstats import augmentation_effect_table, model_type_error_ratios, stored_table
     from ...store.reference import imagenetx_wide
 

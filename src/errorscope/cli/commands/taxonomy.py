@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     index = None
     labels = None
     if args.imagenet_a is not None:
-        from ...taxonomy.imagenet_a import imagenet_a_index
+        from ...datasets import imagenet_a_index
 
         index = imagenet_a_index(args.imagenet_a)
         if args.labels is not None:

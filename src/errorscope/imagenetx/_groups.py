@@ -1,7 +1,7 @@
 """Statistics over populations of models: the ImageNet-X group comparisons and augmentation sweeps.
 
 One implementation serves the figures (:mod:`errorscope.plots`), the store and its CLI
-(:mod:`errorscope.store.groupstats`), on the published tables (:mod:`errorscope.published`) or the user's own:
+(:mod:`errorscope.store.groupstats`), on the published tables (:mod:`errorscope.imagenetx`) or the user's own:
 
 * :func:`highlevel_population`: the 209 models of the paper's main figures (spec §8);
 * :func:`group_comparison`: mean and standard deviation of the error ratio (or accuracy) per factor and group,
@@ -10,7 +10,7 @@ One implementation serves the figures (:mod:`errorscope.plots`), the store and i
   :func:`augmentation_effects`, :func:`augmentation_curves`: the augmentation-strength effect per factor,
   a cubic fit plus Welch's t-test (spec §8 item 8, ImageNet-X ``augmentation_effect``).
 
-Error ratio of factor f: (1 - acc_f) / (1 - average) (:func:`errorscope.imagenetx_tables.error_ratios`).
+Error ratio of factor f: (1 - acc_f) / (1 - average) (:func:`errorscope.imagenetx.error_ratios`).
 The ImageNet-X result tables are CC BY-NC 4.0.
 """
 
@@ -22,10 +22,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .constants import FACTORS
-from .exceptions import InvalidInputError
-from .imagenetx_tables import error_ratios
-from .model_types import HUMAN, MODEL_TYPE_ORDER, model_type, selfsupervised_models
+from ..constants import FACTORS
+from ..exceptions import InvalidInputError
+from ._tables import error_ratios
+from ._model_types import HUMAN, MODEL_TYPE_ORDER, model_type, selfsupervised_models
 
 __all__ = [
     "check_factor_table", "highlevel_population", "group_comparison", "AUGMENTATIONS",
@@ -62,7 +62,7 @@ def highlevel_population(tables: pd.DataFrame, *, include_human: bool = False) -
     """The models of the paper's main plots: imagenet_testbed, plus the self-supervised rows of modelvshuman
     and base, restricted to the four model types of ``MODEL_TYPE_ORDER`` (209 models).
 
-    ``tables`` has the columns of :func:`errorscope.published.imagenetx_wide` (group, model, model_type, ...).
+    ``tables`` has the columns of :func:`errorscope.imagenetx.imagenetx_wide` (group, model, model_type, ...).
     ``include_human`` keeps the ``human`` row (the original labels; published in the real_class tables).
     """
     ssl = set(selfsupervised_models())

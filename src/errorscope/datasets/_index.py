@@ -15,11 +15,16 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .constants import N_CLASSES, N_VAL
-from .exceptions import InvalidInputError
-from .resources.imagenetx import package_file
+from ..constants import N_CLASSES, N_VAL
+from ..exceptions import InvalidInputError
+from ..resources.imagenetx import package_file
 
-__all__ = ["ImageIndex", "val_index", "imagenetx_train_index", "ClassInfo", "class_info", "val_file_name"]
+#: Names of the image indices errorscope knows.
+VAL_INDEX = "imagenet-val"
+IMAGENETX_TRAIN_INDEX = "imagenetx-train"
+IMAGENET_A_INDEX = "imagenet-a"
+
+__all__ = ["VAL_INDEX", "IMAGENETX_TRAIN_INDEX", "IMAGENET_A_INDEX", "ImageIndex", "val_index", "imagenetx_train_index", "ClassInfo", "class_info", "val_file_name"]
 
 
 def val_file_name(i: int) -> str:
@@ -56,6 +61,11 @@ class ImageIndex:
 
     def __len__(self) -> int:
         return len(self.file_names)
+
+    @property
+    def is_val(self) -> bool:
+        """True for the canonical index of the 50,000 ImageNet validation images."""
+        return self.name == VAL_INDEX
 
     def positions(self, file_names) -> np.ndarray:
         """Positions of ``file_names`` in this index (int64), -1 for names that are not in it.
@@ -153,17 +163,17 @@ def val_index() -> ImageIndex:
     labels = np.full(N_VAL, -1, dtype=np.int16)
     pos = np.array([int(n[15:23]) - 1 for n in table["file_name"]])
     labels[pos] = table["label"].to_numpy(np.int16)
-    return ImageIndex("imagenet-val", names, labels)
+    return ImageIndex(VAL_INDEX, names, labels)
 
 
 @lru_cache(maxsize=1)
 def imagenetx_train_index() -> ImageIndex:
     """The 11,233 ImageNet training images annotated by ImageNet-X (file names like ``n03633091_15528.JPEG``)."""
-    from .annotations import _parsed_arrays
+    from ..resources.imagenetx import _parsed_arrays
 
     names, classes, _ = _parsed_arrays("imagenet_x_train_top_factor.jsonl")
     keep = ~pd.Index(names).duplicated()
-    return ImageIndex("imagenetx-train", names[keep], classes[keep])
+    return ImageIndex(IMAGENETX_TRAIN_INDEX, names[keep], classes[keep])
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,7 +201,7 @@ def class_info() -> ClassInfo:
     100-way metaclass name if that is one of the first 16 :data:`~errorscope.constants.METACLASSES`, and
     ``other`` otherwise.
     """
-    from .constants import METACLASSES
+    from ..constants import METACLASSES
 
     with open(package_file("imagenet_labels.txt"), encoding="utf-8") as fh:
         rows = [line.rstrip("\n").split(",", 1) for line in fh if line.strip()]

@@ -2,7 +2,7 @@
 
 Change one import::
 
-    from errorscope.compat.imagenet_x import get_factor_accuracies, error_ratio, FACTORS, METACLASSES
+    from errorscope.imagenetx.compat import get_factor_accuracies, error_ratio, FACTORS, METACLASSES
 
 Same signatures, defaults and returned frames (index, columns, values) as ``imagenet-x`` 0.0.7, but
 prediction files may list their rows in any order (``imagenet-x`` raises a ``ValueError`` unless a CSV follows
@@ -16,9 +16,9 @@ import pandas as pd
 
 from ..constants import FACTORS as _FACTORS
 from ..constants import METACLASSES as _METACLASSES
-from ..imagenetx_tables import error_ratios as _error_ratios
-from ..imagenetx_tables import factor_accuracies as _factor_accuracies
-from ..index import class_info
+from ._tables import error_ratios as _error_ratios
+from ._tables import factor_accuracies as _factor_accuracies
+from ..datasets._index import class_info
 from ..readers import read_population
 from ..resources.imagenetx import package_file
 

@@ -3,61 +3,23 @@
 :func:`load_factor_annotations` reads the JSON-lines files of the ``imagenet-x`` package into a
 :class:`FactorAnnotations`: one row per annotated image, a boolean (n, 16) factor matrix in
 :data:`~errorscope.constants.FACTORS` order, the image's class and 17-way metaclass, and its position in the
-partition's :class:`~errorscope.index.ImageIndex`.
+partition's :class:`~errorscope.datasets.ImageIndex`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from .constants import FACTORS, Partition, WhichFactor
-from .exceptions import InvalidInputError
-from .index import ImageIndex, class_info, imagenetx_train_index, val_index
-from .resources.imagenetx import package_file
+from ..constants import FACTORS, Partition, WhichFactor
+from ..exceptions import InvalidInputError
+from ..datasets._index import ImageIndex, class_info, imagenetx_train_index, val_index
+from ..resources.imagenetx import _parsed_arrays, package_file
 
-__all__ = ["FactorAnnotations", "load_factor_annotations", "prototype_files", "real_label_sets"]
-
-
-def _read_jsonl(name: str) -> list[dict]:
-    with open(package_file(name), encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-def _parsed_arrays(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(file_names, classes, factors) of one JSON-lines file, parsed once and then kept in the user cache.
-
-    The cache entry is keyed by the file's size and modification time, so a reinstalled package is reparsed.
-    """
-    from operator import itemgetter
-
-    from ._io import atomic_path
-    from .resources import cache_dir
-
-    path = package_file(name)
-    st = path.stat()
-    cached = cache_dir() / "imagenet_x" / f"{path.stem}-{st.st_size}-{st.st_mtime_ns}.npz"
-    if cached.is_file():
-        try:
-            with np.load(cached, allow_pickle=False) as z:
-                return z["file_names"].astype(object), z["classes"], z["factors"]
-        except (OSError, ValueError, KeyError):
-            pass  # unreadable cache entry: parse again and overwrite it
-    rows = _read_jsonl(name)
-    names = np.array([r["file_name"] for r in rows], dtype=object)
-    classes = np.array([r["class"] for r in rows], dtype=np.int16)
-    factors = np.array(list(map(itemgetter(*FACTORS), rows)), dtype=bool).reshape(len(rows), len(FACTORS))
-    try:
-        with atomic_path(cached) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, file_names=names.astype(str), classes=classes, factors=factors)
-    except OSError:
-        pass  # a read-only cache only costs speed
-    return names, classes, factors
+__all__ = ["FactorAnnotations", "load_factor_annotations", "prototype_files"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,21 +89,3 @@ def load_factor_annotations(which: WhichFactor = "top", partition: Partition = "
         raise InvalidInputError(f"ImageNet-X {partition} annotations name files outside the {index.name} index.")
     return FactorAnnotations(which, partition, filter_prototypes, index, names, positions, labels,
                              class_info().metaclass17[labels], factors)
-
-
-@lru_cache(maxsize=1)
-def real_label_sets() -> tuple[np.ndarray, np.ndarray]:
-    """ReaL labels (Beyer et al. 2020) of the 50,000 validation images as a padded matrix.
-
-    Returns
-    -------
-    labels : int16 array (50000, k_max), -1 padded; row i is ``ILSVRC2012_val_{i+1:08d}.JPEG``.
-    sizes : int16 array (50000,), the number of ReaL labels (0 = the image has no ReaL label).
-    """
-    with open(package_file("imagenet_real_labels.jsonl"), encoding="utf-8") as fh:
-        sets = json.load(fh)
-    sizes = np.array([len(s) for s in sets], dtype=np.int16)
-    out = np.full((len(sets), int(sizes.max())), -1, dtype=np.int16)
-    for i, s in enumerate(sets):
-        out[i, : len(s)] = s
-    return out, sizes

@@ -29,7 +29,7 @@ def correctness(top1: np.ndarray, targets: np.ndarray, error_type: ErrorType = "
     real_sets : int array of shape (n, k), -1 padded
         ReaL label sets of the n images (needed for ``real_class``).
     class_metaclass : int array of shape (1000,)
-        Metaclass id of every class (needed for ``metaclass``; default: ImageNet-X's 17 metaclasses).
+        Metaclass id of every class (needed for ``metaclass``), e.g. ``class_info().metaclass17``.
 
     Examples
     --------
@@ -51,9 +51,9 @@ def correctness(top1: np.ndarray, targets: np.ndarray, error_type: ErrorType = "
         out = top1 == targets[None, :]
     elif error_type == "metaclass":
         if class_metaclass is None:
-            from ..index import class_info
-
-            class_metaclass = class_info().metaclass17
+            raise InvalidInputError(
+                "`class_metaclass` (the metaclass id of every class, shape (1000,)) is required for "
+                "error_type='metaclass'; errorscope.datasets.class_info().metaclass17 holds ImageNet-X's 17.")
         mc = np.asarray(class_metaclass)
         out = (mc[np.where(covered, top1, 0)] == mc[targets][None, :]) & covered
     elif error_type == "real_class":

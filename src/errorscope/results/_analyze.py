@@ -14,59 +14,20 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .annotations import real_label_sets
-from .constants import ERROR_TYPES, FACTORS, METACLASSES
-from .exceptions import InvalidInputError
-from .imagenetx_tables import FactorCounts, accuracy_table, count_factor_sets, metaclass_table
-from .metrics.accuracy import real_accuracy, top1_accuracy, topk_accuracy
-from .metrics.intervals import wilson_interval
-from .metrics.ratios import error_ratio, error_ratio_interval
-from .predictions import Population
+from ..datasets._real import real_label_sets
+from ..constants import ERROR_TYPES, FACTORS, METACLASSES
+from ..exceptions import InvalidInputError
+from ..imagenetx._counts import FactorCounts, count_factor_sets
+from ..imagenetx._tables import accuracy_table, metaclass_table
+from ..metrics._accuracy import real_accuracy, top1_accuracy, topk_accuracy
+from ..metrics._intervals import wilson_interval
+from ..metrics._ratios import error_ratio, error_ratio_interval
+from ..predictions import Population
+from ..resources.imagenetx import LICENSE_NOTE
+from ._factors import tidy_factor_frame
 
-__all__ = ["Analysis", "analyze", "tidy_factor_frame"]
+__all__ = ["Analysis", "analyze"]
 
-LICENSE_NOTE = "ImageNet-X annotations: CC BY-NC 4.0 (Idrissi et al., ICLR 2023)"
-
-
-def tidy_factor_frame(counts: FactorCounts, *, confidence: float = 0.95) -> pd.DataFrame:
-    """One row per (model, metaclass, factor): counts, accuracy, error ratio and their intervals.
-
-    ``metaclass == "all"`` holds the overall factor accuracies. The interval of an accuracy is Wilson's; that of
-    an error ratio divides the Wilson interval of the factor's error rate by the group's overall error rate.
-    Unlike the ImageNet-X table layout, a group with images but no correct prediction has accuracy 0, not NaN.
-    """
-    m = len(counts.models)
-    correct = np.concatenate([counts.factors.correct[:, None, :], counts.metaclass_factors.correct], axis=1)
-    total = np.concatenate([counts.factors.total[:, None, :], counts.metaclass_factors.total], axis=1)
-    avg_c = np.concatenate([counts.overall.correct[:, None], counts.metaclass.correct], axis=1)
-    avg_t = np.concatenate([counts.overall.total[:, None], counts.metaclass.total], axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        acc = correct / total
-        avg = avg_c / avg_t
-    lo, hi = wilson_interval(correct, total, confidence=confidence)
-    er = error_ratio(acc, avg[..., None])
-    er_lo, er_hi = error_ratio_interval(correct, total, avg[..., None], confidence=confidence)
-    groups = ["all"] + METACLASSES
-    g, f = len(groups), len(FACTORS)
-    frame = pd.DataFrame({
-        "model": np.repeat(np.array(counts.models, dtype=object), g * f),
-        "which": counts.which,
-        "error_type": counts.error_type,
-        "metaclass": np.tile(np.repeat(np.array(groups, dtype=object), f), m),
-        "factor": np.tile(np.array(FACTORS, dtype=object), m * g),
-        "correct": correct.ravel().astype(np.int64),
-        "total": total.ravel().astype(np.int64),
-        "accuracy": acc.ravel(),
-        "ci_low": lo.ravel(),
-        "ci_high": hi.ravel(),
-        "average": np.repeat(avg.ravel(), f),
-        "average_correct": np.repeat(avg_c.ravel(), f).astype(np.int64),
-        "average_total": np.repeat(avg_t.ravel(), f).astype(np.int64),
-        "error_ratio": er.ravel(),
-        "er_low": er_lo.ravel(),
-        "er_high": er_hi.ravel(),
-    })
-    return frame[frame["total"] > 0].reset_index(drop=True)
 
 
 @dataclass
@@ -125,7 +86,7 @@ def analyze(pop: Population, *, which: tuple[str, ...] = ("top", "multi"),
     """
     from tqdm.auto import tqdm
 
-    if pop.index.name != "imagenet-val":
+    if not pop.index.is_val:
         raise InvalidInputError(
             f"analyze() needs predictions on the ImageNet validation images, but got the {pop.index.name!r} index.")
     labels = pop.index.labels
@@ -154,7 +115,7 @@ def analyze(pop: Population, *, which: tuple[str, ...] = ("top", "multi"),
     factors = pd.concat(tidy, ignore_index=True) if tidy else pd.DataFrame()
     calibration = shifts = None
     if which and error_types:
-        from .imagenetx_stats import factor_calibration, misclassification_shifts
+        from ..imagenetx._stats import factor_calibration, misclassification_shifts
 
         if pop.prob is not None and np.isfinite(pop.prob).any():
             calibration = factor_calibration(pop, which=which[0], filter_prototypes=filter_prototypes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .intervals import wilson_interval
+from ._intervals import wilson_interval
 
 
 def error_ratio(factor_accuracy, average_accuracy) -> np.ndarray:

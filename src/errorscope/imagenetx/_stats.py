@@ -7,15 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .annotations import FactorAnnotations, load_factor_annotations
-from .constants import FACTORS, METACLASSES
-from .exceptions import InvalidInputError
-from .imagenetx_tables import annotated_predictions, count_factors
-from .metrics.calibration import grouped_calibration_error
-from .metrics.correctness import correctness
-from .metrics.correlation import binary_spearman
-from .metrics.prevalence import factor_prevalence, misclassification_shift, prevalence_shift
-from .predictions import Population
+from ._annotations import FactorAnnotations, load_factor_annotations
+from ..constants import FACTORS, METACLASSES
+from ..datasets._index import class_info
+from ..exceptions import InvalidInputError
+from ._counts import annotated_predictions, count_factors
+from ..metrics._calibration import grouped_calibration_error
+from ..metrics._correctness import correctness
+from ..metrics._correlation import binary_spearman
+from ..metrics._prevalence import factor_prevalence, misclassification_shift, prevalence_shift
+from ..predictions import Population
 
 __all__ = [
     "factor_calibration", "metaclass_factor_calibration", "factor_correlations", "metaclass_prevalence",
@@ -28,7 +29,7 @@ def _calibration(pop: Population, ann: FactorAnnotations, error_type: str, by_me
         raise InvalidInputError(
             "Calibration needs the top-1 probabilities, but these predictions have none. Use files with a "
             "predicted_probability column, logits or probabilities.")
-    from .annotations import real_label_sets
+    from ..datasets._real import real_label_sets
 
     models, top1 = annotated_predictions(pop, ann)
     prob = pop.prob[:, ann.positions]
@@ -36,7 +37,8 @@ def _calibration(pop: Population, ann: FactorAnnotations, error_type: str, by_me
     groups = [np.ones(len(ann), bool)] if not by_metaclass else [ann.metaclass == j for j in range(len(METACLASSES))]
     rows, keys = [], []
     for i, model in enumerate(models):
-        ok = correctness(top1[i], ann.labels, error_type, real_sets=real)
+        ok = correctness(top1[i], ann.labels, error_type, real_sets=real,
+                                 class_metaclass=class_info().metaclass17)
         covered = (top1[i] >= 0) & np.isfinite(prob[i])
         for j, g in enumerate(groups):
             member = np.column_stack([ann.factors & g[:, None], g]) & covered[:, None]
@@ -74,7 +76,7 @@ def factor_correlations(*, which: str = "multi", partition: str = "val", filter_
     """Spearman rho and p-values between the 16 factors and the 17 metaclass indicators (33 variables).
 
     For 0/1 variables Spearman's rho is Pearson's phi and its p-value the t-test with n - 2 degrees of freedom
-    (:func:`~errorscope.metrics.correlation.binary_spearman`). The diagonal is 0, as in ImageNet-X's
+    (:func:`~errorscope.metrics.binary_spearman`). The diagonal is 0, as in ImageNet-X's
     ``spearman_corr_heatmaps``; a constant column gives NaN.
 
     Parameters

@@ -74,7 +74,7 @@ def real_accuracy(top1: np.ndarray, real_sets: np.ndarray, *, empty: Literal["ex
         empty (3,163 of the 50,000) are left out. "wrong": they count as errors for every model, the
         convention of the ImageNet-X ``real_class`` tables.
     """
-    from .correctness import _in_sets
+    from ._correctness import _in_sets
 
     top1 = np.asarray(top1)
     real_sets = np.asarray(real_sets)
