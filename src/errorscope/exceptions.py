@@ -67,3 +67,33 @@ class MissingDependencyError(ErrorscopeError, ImportError):
 
 class UndefinedMetricWarning(UserWarning):
     """A metric is undefined for the given input (for example no image has the factor) and is NaN."""
+
+
+class PartialCoverageWarning(UserWarning):
+    """A prediction file covers fewer images than its evaluation set: its numbers rest on the covered images only."""
+
+
+def warn_partial_coverage(models, n_covered, n_images: int, *, stacklevel: int = 3) -> None:
+    """Warn once, naming every model whose predictions cover fewer than ``n_images`` images.
+
+    Parameters
+    ----------
+    models : sequence of str
+        Model names.
+    n_covered : sequence of int
+        Images each model has a prediction for.
+    n_images : int
+        Size of the evaluation set.
+    stacklevel : int
+        Passed to :func:`warnings.warn`.
+    """
+    import warnings
+
+    partial = [(m, int(c)) for m, c in zip(models, n_covered) if int(c) < n_images]
+    if not partial:
+        return
+    shown = ", ".join(f"{m!r} covers {c:,} of {n_images:,} images ({c / n_images:.1%})" for m, c in partial[:5])
+    more = f" and {len(partial) - 5} more models" if len(partial) > 5 else ""
+    warnings.warn(f"Partial coverage: {shown}{more}. Every metric is computed over the covered images only "
+                  "(missing='exclude'); pass missing='wrong' (CLI --missing wrong) to count the others as errors.",
+                  PartialCoverageWarning, stacklevel=stacklevel)

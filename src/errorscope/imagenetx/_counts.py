@@ -20,6 +20,7 @@ from ..datasets._index import class_info
 from ..datasets._real import real_label_sets
 from ..exceptions import InvalidInputError
 from ..metrics._correctness import correctness
+from ..options import check_missing
 from ..metrics._grouped import BLOCK, GroupCounts, _grouped_counts
 from ..predictions import Population
 from ._annotations import FactorAnnotations, load_factor_annotations
@@ -121,15 +122,42 @@ def annotated_predictions(pop: Population, ann: FactorAnnotations, *, add_human:
 
 def count_factors(pop: Population, *, which: str = "top", error_type: str = "class", partition: str = "val",
                   filter_prototypes: bool = True, add_human: bool = False,
-                  annotations: FactorAnnotations | None = None) -> FactorCounts:
-    """Count correct and covered images of every model per ImageNet-X group, in one pass over the models."""
+                  annotations: FactorAnnotations | None = None, missing: str = "exclude") -> FactorCounts:
+    """Count correct and covered images of every model per ImageNet-X group, in one pass over the models.
+
+    Parameters
+    ----------
+    pop : Population
+        Predictions on the partition's index.
+    which : {"top", "multi"}
+        The annotation file.
+    error_type : {"class", "metaclass", "real_class"}
+        The correctness rule.
+    partition : {"val", "train"}
+        Validation or the annotated training images.
+    filter_prototypes : bool
+        Drop ImageNet-X's 3,000 prototypical images.
+    add_human : bool
+        Append the ``human`` pseudo-model (the original labels).
+    annotations : FactorAnnotations, optional
+        Preloaded annotations of ``which`` and ``partition``.
+    missing : {"exclude", "wrong"}
+        Annotated images a model does not cover are left out of its totals (the ImageNet-X inner join), or
+        counted as errors.
+
+    Returns
+    -------
+    FactorCounts
+    """
     _check_args(which, error_type, partition)
+    check_missing(missing)
     ann = annotations or load_factor_annotations(which, partition, filter_prototypes)
-    return _count([ann], (error_type,), pop, add_human)[(which, error_type)]
+    return _count([ann], (error_type,), pop, add_human, missing)[(which, error_type)]
 
 
 def count_factor_sets(pop: Population, *, whiches=WHICH_FACTORS, error_types=ERROR_TYPES, partition: str = "val",
-                      filter_prototypes: bool = True, add_human: bool = False) -> dict[tuple[str, str], FactorCounts]:
+                      filter_prototypes: bool = True, add_human: bool = False, missing: str = "exclude"
+                      ) -> dict[tuple[str, str], FactorCounts]:
     """:func:`count_factors` for several annotation files and error types at once.
 
     The top and multi files annotate the same images in the same order, so each model's predictions are gathered
@@ -142,12 +170,13 @@ def count_factor_sets(pop: Population, *, whiches=WHICH_FACTORS, error_types=ERR
     for w in whiches:
         for e in error_types:
             _check_args(w, e, partition)
+    check_missing(missing)
     anns = [load_factor_annotations(w, partition, filter_prototypes) for w in whiches]
-    return _count(anns, tuple(error_types), pop, add_human)
+    return _count(anns, tuple(error_types), pop, add_human, missing)
 
 
-def _count(anns: list[FactorAnnotations], error_types: tuple[str, ...], pop: Population, add_human: bool
-           ) -> dict[tuple[str, str], FactorCounts]:
+def _count(anns: list[FactorAnnotations], error_types: tuple[str, ...], pop: Population, add_human: bool,
+           missing: str = "exclude") -> dict[tuple[str, str], FactorCounts]:
     out: dict[tuple[str, str], FactorCounts] = {}
     pending = list(anns)
     while pending:  # annotation files over the same images, in the same order, share one pass
@@ -171,7 +200,8 @@ def _count(anns: list[FactorAnnotations], error_types: tuple[str, ...], pop: Pop
                 block = top1[start:start + BLOCK]
                 ok = correctness(block, first.labels, error_type, real_sets=real,
                                  class_metaclass=class_info().metaclass17)
-                counts = _grouped_counts(ok, block >= 0, member_t)
+                seen = block >= 0 if missing == "exclude" else np.ones(block.shape, dtype=bool)
+                counts = _grouped_counts(ok, seen, member_t)
                 correct[start:start + BLOCK] = counts.correct
                 total[start:start + BLOCK] = counts.total
             width = N_F + N_MC * N_F  # per file; the first file's block also ends with the 1,000 classes

@@ -54,7 +54,7 @@ class TaxonomyResult:
     knowledge : the tables used (labels source, superclasses, co-occurrence pairs).
     preds : int16 (M, n) predictions aligned to ``knowledge.labels`` rows (-1 = missing).
     codes, codes2 : int8 (M, n) first / second category codes.
-    top1_val_acc : float (M,) 100 x accuracy over every image of the population's index.
+    top1_val_acc : float (M,) 100 x accuracy over the images of the index each model covers.
     index_name : the population's index name.
     clip_step : ``"skipped"`` or the detector's description.
     oov_details : dict (row, pred) -> detail string of the OOV step.
@@ -230,7 +230,9 @@ def classify(population: Population, labels: MultiLabels | str | None = None, *,
     pos = _align(population, labels)
     top1 = population.top1
     index_labels = np.asarray(population.index.labels)
-    acc = 100.0 * (top1 == index_labels[None, :]).mean(axis=1)
+    covered = top1 >= 0  # images a file does not cover are left out (the coverage convention of every metric)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = 100.0 * ((top1 == index_labels[None, :]) & covered).sum(axis=1) / covered.sum(axis=1)
     preds = top1[:, pos]
     m, n = preds.shape
     codes = np.empty((m, n), dtype=np.int8)

@@ -42,7 +42,7 @@ def group_rows(labels_pad: np.ndarray, group: str) -> np.ndarray:
     return member[idx].any(axis=1)
 
 
-def mla(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def mla(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered: np.ndarray | None = None) -> np.ndarray:
     """Class-averaged accuracy in percent, per model.
 
     Parameters
@@ -50,11 +50,16 @@ def mla(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray) -> np.ndarray:
     ok : bool (M, n) row counts as correct.
     targets : int (n,) target class of each row.
     rows : bool (n,) the rows to average over.
+    covered : bool (M, n), optional
+        The rows each model has a prediction for; the others are left out of that model's average (the
+        coverage convention of every errorscope metric). Default: every row counts.
 
     Returns
     -------
     float (M,); NaN when no row is selected (the authors' code would divide by zero, spec §17.17).
     """
+    if covered is not None and not covered[:, rows].all():
+        return _mla_covered(ok, targets, rows, covered)
     from scipy import sparse
 
     t = targets[rows].astype(np.int64)
@@ -70,6 +75,28 @@ def mla(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray) -> np.ndarray:
         sub = ok[start:start + step][:, rows].astype(np.float32)
         hits = np.asarray((onehot @ sub.T).T)
         out[start:start + step] = 100.0 * np.mean(hits / per_class_n, axis=1)
+    return out
+
+
+def _mla_covered(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """:func:`mla` where every model averages over its own covered rows: per-class hits / per-class covered rows."""
+    from scipy import sparse
+
+    t = targets[rows].astype(np.int64)
+    if t.size == 0:
+        return np.full(ok.shape[0], np.nan)
+    present, tpos = np.unique(t, return_inverse=True)
+    onehot = sparse.csr_matrix((np.ones(len(t), dtype=np.float32), (tpos, np.arange(len(t)))),
+                               shape=(len(present), len(t)))
+    out = np.empty(ok.shape[0])
+    step = 64
+    for start in range(0, ok.shape[0], step):
+        cov = covered[start:start + step][:, rows]
+        hits = np.asarray((onehot @ (ok[start:start + step][:, rows] & cov).astype(np.float32).T).T)
+        seen = np.asarray((onehot @ cov.astype(np.float32).T).T)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_class = np.where(seen > 0, hits / seen, np.nan)
+            out[start:start + step] = 100.0 * np.nanmean(per_class, axis=1) if per_class.size else np.nan
     return out
 
 
@@ -149,7 +176,7 @@ def taxonomy_stats(result, group: str = "all", *, metadata: pd.DataFrame | None 
     no_err = _in_codes(codes, cat.NO_ERROR_CODES)
     minor = _in_codes(codes, cat.MINOR_CODES)
     explain = _in_codes(codes, cat.EXPLAINABLE_CODES)
-    mla_all = mla(no_err, t, nonprob)
+    mla_all = mla(no_err, t, nonprob, valid)
     if not is_a:
         out["imagenet_mla_val_acc"] = mla_all
     rows_all = nonprob[None, :] & valid
@@ -162,11 +189,11 @@ def taxonomy_stats(result, group: str = "all", *, metadata: pd.DataFrame | None 
     out["num_all_top1_errors"] = error.sum(axis=1)
     out["num_group_top1_errors"] = (error & in_group[None, :]).sum(axis=1)
     out["mla_all"] = mla_all
-    out["mla_all_minor_error"] = mla(minor, t, nonprob)
-    out["mla_all_explainable_error"] = mla(explain, t, nonprob)
-    out["mla_group"] = mla(no_err, t, in_group)
-    out["mla_group_minor_error"] = mla(minor, t, in_group)
-    out["mla_group_explainable_error"] = mla(explain, t, in_group)
+    out["mla_all_minor_error"] = mla(minor, t, nonprob, valid)
+    out["mla_all_explainable_error"] = mla(explain, t, nonprob, valid)
+    out["mla_group"] = mla(no_err, t, in_group, valid)
+    out["mla_group_minor_error"] = mla(minor, t, in_group, valid)
+    out["mla_group_explainable_error"] = mla(explain, t, in_group, valid)
     for column, code in _ERROR_COLUMNS.items():
         out[column] = ((codes == code) & rows_g).sum(axis=1)
     if labels.has_imagenet_m:
