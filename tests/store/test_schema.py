@@ -171,3 +171,21 @@ def test_paper_base_models_are_typed():
     assert [model_type(m) for m in ["DINO", "SimCLR", "ResNet50", "ViT"]] == [
         "Self-supervised", "Self-supervised", "Supervised on ImageNet-1K", "Supervised on more data"]
     assert model_type("vit_base_patch16_224") == "Supervised on more data"  # the package's own map first
+
+
+def test_plots_store_inputs_are_the_stored_models_own_tables(stored):
+    """`errorscope plots --store` hands the figures the stored models' own per-metaclass rows."""
+    import argparse
+
+    from errorscope.cli.commands.plots import _store_inputs
+
+    store, _, _ = stored
+    args = argparse.Namespace(store=store.path, models=None, which="top", error_type="class")
+    out = _store_inputs(args)
+    assert set(out["user_metaclass_table"]["model"]) == {"resnet_top5", "vit_partial"}
+    pd.testing.assert_frame_equal(out["user_metaclass_table"],
+                                  store.published_table(metaclass=True).reset_index())
+    assert list(out["user_table"].index) == ["resnet_top5", "vit_partial"]
+    factors = out["user_factors"]
+    assert set(factors["metaclass"]) == {"all"} and len(factors) == 2 * 16
+    assert {"error_ratio", "er_low", "er_high", "ci_low", "ci_high"} <= set(factors.columns)
