@@ -122,6 +122,7 @@ def run_peer(n_models: int, workdir: Path) -> dict:
     from errorscope.constants import FACTORS
     from errorscope.resources.imagenetx import package_file
     from errorscope.results import to_published_layout
+    from errorscope.results._layout import complete_factor_rows
     from errorscope.store.metrics import imagenetx_factor_metrics
 
     pop = synthetic_population(n_models)
@@ -151,7 +152,7 @@ def run_peer(n_models: int, workdir: Path) -> dict:
     for (which, error_type), table in peer.items():
         w = ours["worst_classes"]
         w = w[(w["which"] == which) & (w["error_type"] == error_type)].set_index("model")["worst_100_classes"]
-        mine = to_published_layout(ours["factors"], which=which, error_type=error_type, worst_classes=w)
+        mine = to_published_layout(complete_factor_rows(ours["factors"]), which=which, error_type=error_type, worst_classes=w)
         mine = mine.loc[table.index, table.columns]
         diff = max(diff, float(np.nanmax(np.abs(mine.to_numpy() - table.to_numpy()))))
     return {"peer_models": n_models, "peer_six_tables_s": peer_s, "max_abs_diff_vs_peer": diff}

@@ -5,6 +5,7 @@ import pytest
 
 from errorscope.constants import FACTORS
 from errorscope.results import to_published_layout
+from errorscope.results._layout import COUNT_COLUMNS, complete_factor_rows
 from errorscope.store.metrics import SUMMARY_COLUMNS, imagenetx_factor_metrics
 
 from .conftest import published
@@ -12,7 +13,10 @@ from .conftest import published
 
 @pytest.fixture(scope="module")
 def frames(base_population):
-    return imagenetx_factor_metrics(base_population)
+    out = imagenetx_factor_metrics(base_population)
+    assert list(out["factors"].columns) == COUNT_COLUMNS  # the store keeps the counts of the tidy rows
+    out["factors"] = complete_factor_rows(out["factors"])
+    return out
 
 
 def worst(frames, which, error_type):

@@ -424,14 +424,19 @@ class ResultStore:
         return self.derived("summary", models).set_index("model").sort_index()
 
     def factor_table(self, models: Sequence[str] | None = None, *, which: str | None = None,
-                     error_type: str | None = None, metaclass: str | None = None) -> pd.DataFrame:
+                     error_type: str | None = None, metaclass: str | None = None,
+                     confidence: float = 0.95) -> pd.DataFrame:
         """The stored models' tidy factor table (:func:`errorscope.results.tidy_factor_frame` rows).
+
+        The store keeps the rows' counts; accuracies, intervals and error ratios are completed from them by
+        :func:`errorscope.results._layout.complete_factor_rows`, with the builder's functions.
 
         Parameters
         ----------
         models : the models (default: all).
         which, error_type : keep only these ("top"/"multi"; "class"/"metaclass"/"real_class"); None keeps all.
         metaclass : keep only this group (``"all"`` = the overall rows, or a metaclass name); None keeps all.
+        confidence : level of the intervals.
 
         Returns
         -------
@@ -439,12 +444,15 @@ class ResultStore:
         ci_low, ci_high, average, average_correct, average_total, error_ratio, er_low, er_high, sorted by
         model, which, error_type and then in the builder's (metaclass, factor) order.
         """
+        from ..results._layout import complete_factor_rows
+
         self._require_derived("factors")
         rows = self.derived("factors", models)
         for column, value in (("which", which), ("error_type", error_type), ("metaclass", metaclass)):
             if value is not None:
                 rows = rows[rows[column] == value]
-        return rows.sort_values(["model", "which", "error_type"], kind="stable").reset_index(drop=True)
+        rows = rows.sort_values(["model", "which", "error_type"], kind="stable").reset_index(drop=True)
+        return complete_factor_rows(rows, confidence=confidence)
 
     def published_table(self, models: Sequence[str] | None = None, *, which: str = "top",
                         error_type: str = "class", metaclass: bool = False) -> pd.DataFrame:
