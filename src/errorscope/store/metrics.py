@@ -6,7 +6,8 @@ every model and recomputes models whose version differs (:meth:`ResultStore.refr
 
 The default suite, :func:`imagenetx_suite`, stores what :func:`errorscope.results.analyze` reports, built by the
 same functions: the tidy factor table (:func:`~errorscope.results.tidy_factor_frame`, ``which`` top/multi,
-error types class/metaclass/real_class, overall and per-metaclass rows with Wilson intervals), one summary
+error types class/metaclass/real_class, overall and per-metaclass rows; their counts are stored and
+:meth:`~errorscope.store.ResultStore.factor_table` completes accuracies, intervals and error ratios), one summary
 row per model (``analyze().summary``'s columns; an image a model does not cover is left out of every number)
 and the ``worst_100_classes`` values. The published layout is rebuilt from those rows by
 :func:`errorscope.results.to_published_layout`; on the four ImageNet-X base models it reproduces
@@ -250,7 +251,7 @@ def _knowledge(labels: str):
 
 
 #: Suite versions: 1 = ImageNet-X factor tables; 2 = also the error taxonomy (``error_categories``);
-#: 3 = the tidy factor table of :mod:`errorscope.results` (metaclass rows, intervals), one ``summary`` row per
+#: 3 = the tidy factor table of :mod:`errorscope.results` (its counts, metaclass rows), one ``summary`` row per
 #: model with analyze()'s columns (uncovered images left out; top-5, ReaL, coverage, ECE), ``worst_classes``.
 SUITE_VERSION = "3"
 
