@@ -1,8 +1,10 @@
 """The results store: add, replace, remove, read back, metric versions, integrity."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from errorscope.constants import METACLASSES
 from errorscope.exceptions import InvalidInputError
 from errorscope.predictions import Predictions
 from errorscope.store import ModelInfo, ResultStore, StoreError, parse_tags
@@ -31,7 +33,12 @@ def test_add_then_read_back_exactly(store, base_predictions):
 def test_metadata_model_type_and_tags(store):
     listing = store.list().set_index("model")
     assert listing.loc["DINO", "model_type"] == "Self-supervised"  # from the ImageNet-X map
-    assert listing.loc["ViT", "model_type"] == "Other"
+    # the paper's base models: SimCLR self-supervised, ResNet-50 on ImageNet-1K, the ViT trained on ImageNet-21k
+    assert listing.loc["SimCLR", "model_type"] == "Self-supervised"
+    assert listing.loc["ResNet50", "model_type"] == "Supervised on ImageNet-1K"
+    assert listing.loc["ViT", "model_type"] == "Supervised on more data"
+    assert listing.loc["ViT", "tags"] == "batch=1;team=x" and listing.loc["DINO", "tags"] == "batch=1"
+    assert listing["coverage"].tolist() == [1.0] * 4 and listing["top5"].isna().all()  # the CSVs have no top-5
     assert listing.loc["ViT", "architecture"] == "vit_b16" and listing.loc["ViT", "n_params"] == 86_000_000
     assert listing.loc["ViT", "top1"] == pytest.approx(0.78006)
     assert (listing["stored_bytes"] < 120_000).all()
@@ -39,11 +46,16 @@ def test_metadata_model_type_and_tags(store):
     assert store.show("DINO")["tags"] == {"batch": "1"}
 
 
-def test_derived_rows_per_model(store):
-    f = store.derived("factors")
-    assert f.groupby("model").size().tolist() == [6 * 17] * 4
+def test_derived_rows_per_model(store, base_population):
+    from errorscope.imagenetx import count_factor_sets
+    from errorscope.results import tidy_factor_frame
+
+    f = store.factor_table()
+    want = pd.concat([tidy_factor_frame(c) for c in count_factor_sets(base_population).values()])
+    assert f.groupby("model").size().to_dict() == want.groupby("model").size().to_dict()
+    assert set(f["metaclass"]) == {"all", *METACLASSES}  # the per-metaclass rows are kept
     s = store.derived("summary", ["SimCLR"])
-    assert set(s["model"]) == {"SimCLR"} and len(s) == 6
+    assert s["model"].tolist() == ["SimCLR"]  # one summary row per model
 
 
 def test_readd_replaces_atomically(store, base_predictions):

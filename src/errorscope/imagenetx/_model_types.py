@@ -2,8 +2,13 @@
 
 The assignment is the exact-name lookup of ``imagenet_x.model_types.model_types_map`` (397 names, including the
 generated ``resnet18_50k_{i}_epochs`` / ``resnet18_100k_{i}_epochs`` / ``resnet101_{i}_epochs`` low-accuracy
-CNNs), imported at run time from the installed ``imagenet-x`` package rather than copied. As in the package's
-plots, the exact name ``"human"`` is "Original validation annotations" and every other name is "Other".
+CNNs), imported at run time from the installed ``imagenet-x`` package rather than copied. That map names the
+paper's own four base models (``model_predictions/base``: DINO, ResNet50, SimCLR, ViT) only partly, so
+:data:`BASE_MODEL_TYPES` types them from the paper: SimCLR and DINO are self-supervised (Appendix, "SimCLR
+versus ResNet-50 ... ViT versus DINO"), ResNet-50 is a supervised ImageNet-1K model (the map's ``resnet50``),
+and the ViT is "trained on ImageNet-21k" (Appendix A, "Assessing ViT's bias modes"), i.e. supervised on more
+data, as the map's ``vit_*_patch16_224``. As in the package's plots, the exact name ``"human"`` is
+"Original validation annotations" and every other name is "Other".
 """
 
 from __future__ import annotations
@@ -13,11 +18,20 @@ from functools import lru_cache
 
 import pandas as pd
 
-__all__ = ["HUMAN", "OTHER", "MODEL_TYPE_ORDER", "model_type", "model_types", "model_type_names",
-           "selfsupervised_models"]
+__all__ = ["HUMAN", "OTHER", "MODEL_TYPE_ORDER", "BASE_MODEL_TYPES", "model_type", "model_types",
+           "model_type_names", "selfsupervised_models"]
 
 HUMAN = "Original validation annotations"
 OTHER = "Other"
+
+#: The ImageNet-X paper's base models (``model_predictions/base``) -> model type, with the type names of
+#: ``imagenet_x.model_types.ModelTypes``; consulted after the package's exact-name map (which has ``DINO``).
+BASE_MODEL_TYPES: dict[str, str] = {
+    "DINO": "Self-supervised",
+    "SimCLR": "Self-supervised",
+    "ResNet50": "Supervised on ImageNet-1K",
+    "ViT": "Supervised on more data",
+}
 
 
 @lru_cache(maxsize=1)
@@ -47,16 +61,32 @@ MODEL_TYPE_ORDER: list[str] = [
 def model_type(name: str) -> str:
     """The ImageNet-X model type of the model called ``name``.
 
+    The ``imagenet_x`` package's exact-name map first, then the paper's base models (:data:`BASE_MODEL_TYPES`),
+    else "Other".
+
+    Parameters
+    ----------
+    name : the model name.
+
+    Returns
+    -------
+    str, a ``ModelTypes`` value of ImageNet-X, "Original validation annotations" or "Other".
+
     Examples
     --------
     >>> model_type("resnet50"), model_type("DINO"), model_type("resnet18_50k_3_epochs")
     ('Supervised on ImageNet-1K', 'Self-supervised', 'Low Accuracy CNN')
+    >>> model_type("SimCLR"), model_type("ViT")
+    ('Self-supervised', 'Supervised on more data')
     >>> model_type("human"), model_type("my_model")
     ('Original validation annotations', 'Other')
     """
     if name == "human":
         return HUMAN
-    return _lookup().get(name, OTHER)
+    found = _lookup().get(name)
+    if found is not None:
+        return found
+    return BASE_MODEL_TYPES.get(name, OTHER)
 
 
 def model_types(names: Iterable[str], *, mapping: Mapping[str, str] | None = None) -> pd.Series:

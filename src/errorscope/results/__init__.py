@@ -7,6 +7,7 @@ Data flows one way: files -> :class:`~errorscope.Population` -> counts (:mod:`er
 
 from ._analyze import Analysis, analyze
 from ._factors import tidy_factor_frame
+from ._layout import to_published_layout
 from ._tree import write_table_tree
 
-__all__ = ["Analysis", "analyze", "tidy_factor_frame", "write_table_tree"]
+__all__ = ["Analysis", "analyze", "tidy_factor_frame", "to_published_layout", "write_table_tree"]

@@ -11,8 +11,7 @@ ImageNet-X annotations and result tables are CC BY-NC 4.0.
 
 from .backend import ResultStore, StoreError
 from .info import ModelInfo, parse_tags
-from .metrics import MetricSuite, imagenetx_suite, published_layout
+from .metrics import MetricSuite, imagenetx_suite
 from ..imagenetx._model_types import model_type
 
-__all__ = ["ResultStore", "StoreError", "ModelInfo", "parse_tags", "MetricSuite", "imagenetx_suite",
-           "published_layout", "model_type"]
+__all__ = ["ResultStore", "StoreError", "ModelInfo", "parse_tags", "MetricSuite", "imagenetx_suite", "model_type"]

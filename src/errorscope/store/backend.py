@@ -7,6 +7,9 @@ Examples
 ...     store.add(population, tags={"sweep": "lr"})
 ...     store.list()
 ...     pop = store.population()           # the stored M x N matrix, decoded in one pass
+...     store.summary()                    # one row per model, the columns of analyze().summary
+...     store.factor_table()               # the tidy factor table (metaclass rows included)
+...     store.published_table(which="top", error_type="class")   # accuracies_per_factor.csv layout
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from .._optional import require
 from ..exceptions import ErrorscopeError, InvalidInputError
 from ..datasets._index import ImageIndex, val_index
 from ..predictions import Population, Predictions
-from .codec import CODEC, decode_prob, decode_top1, encode_prob, encode_top1
+from .codec import CODEC, TOPK_CODEC, decode_prob, decode_top1, decode_topk, encode_prob, encode_top1, encode_topk
 from .info import ModelInfo
 from .metrics import MetricSuite, imagenetx_suite
-from .schema import CORE_TABLES, DDL, SCHEMA_VERSION
+from .schema import CORE_TABLES, DDL, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["ResultStore", "StoreError"]
 
@@ -116,10 +119,19 @@ class ResultStore:
                     con.execute(stmt)
                 con.execute("INSERT INTO meta VALUES ('schema_version', ?), ('index_name', ?), ('n_images', ?) "
                             "ON CONFLICT DO NOTHING", [SCHEMA_VERSION, self.index.name, str(len(self.index))])
+                version = self.meta().get("schema_version")
+                while version in MIGRATIONS:  # upgrade an older store in place, in the same transaction
+                    for stmt in MIGRATIONS[version]:
+                        con.execute(stmt)
+                    version = str(int(version) + 1)
+                    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [version])
         meta = self.meta()
-        if meta.get("schema_version") != SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: store schema version {meta.get('schema_version')!r}, but this errorscope "
+        version = meta.get("schema_version")
+        if version != SCHEMA_VERSION and not (self.read_only and version in MIGRATIONS):
+            raise StoreError(f"{self.path}: store schema version {version!r}, but this errorscope "
                              f"reads version {SCHEMA_VERSION!r}. Export it with the errorscope that wrote it.")
+        #: an older store opened read-only has no top-k columns
+        self._has_topk = version == SCHEMA_VERSION
         if meta.get("index_name") != self.index.name or int(meta.get("n_images", -1)) != len(self.index):
             raise StoreError(f"{self.path}: the store holds predictions on {meta.get('index_name')!r} "
                              f"({meta.get('n_images')} images), not on {self.index.name!r} ({len(self.index)}).")
@@ -174,35 +186,58 @@ class ResultStore:
         from tqdm.auto import tqdm
 
         self._require_writable()
-        pop, sources = self._as_population(models)
+        pop, sources, topk_of = self._as_population(models)
         added: list[str] = []
         bar = tqdm(total=len(pop), desc="adding models", unit="model", disable=not progress)
         for start in range(0, len(pop), ADD_CHUNK):
             names = pop.models[start:start + ADD_CHUNK]
             sub = Population(names, pop.top1[start:start + ADD_CHUNK],
                              None if pop.prob is None else pop.prob[start:start + ADD_CHUNK], pop.index)
-            self._write_chunk(sub, info, tags or {}, sources=sources)
+            self._write_chunk(sub, {m: topk_of[m] for m in names if m in topk_of}, info, tags or {},
+                              sources=sources)
             added.extend(names)
             bar.update(len(names))
         bar.close()
         return added
 
-    def _as_population(self, models) -> tuple[Population, dict[str, str]]:
+    def _as_population(self, models) -> tuple[Population, dict[str, str], dict[str, np.ndarray]]:
+        """The models as one population (without top-k), their sources and their top-k matrices by name."""
         sources: dict[str, str] = {}
         if isinstance(models, Predictions):
             models = [models]
-        if not isinstance(models, Population):
+        if isinstance(models, Population):
+            topk_of = {} if models.topk is None else {m: models.topk[i] for i, m in enumerate(models.models)}
+        else:
             preds = list(models)
             if not preds:
                 raise InvalidInputError("Nothing to add: expected at least one model's predictions.")
             sources = {p.model: p.source for p in preds}
+            topk_of = {p.model: p.topk for p in preds if p.topk is not None}
             models = Population.from_predictions(preds)
         if models.index.name != self.index.name or len(models.index) != len(self.index):
             raise InvalidInputError(f"The predictions are aligned to {models.index.name!r}, but the store holds "
                                     f"{self.index.name!r}; read them with the store's index.")
-        return models, sources
+        return Population(models.models, models.top1, models.prob, models.index), sources, topk_of
 
-    def _metric_frames(self, pop: Population) -> dict[str, pd.DataFrame]:
+    def _metric_frames(self, pop: Population, topk_of: Mapping[str, np.ndarray] | None = None
+                       ) -> dict[str, pd.DataFrame]:
+        """The suite's frames of ``pop``; models are handed to the suite in groups of equal top-k width (a
+        population carries top-k only when all its models have it), the frames concatenated per table."""
+        topk_of = topk_of or {}
+        by_k: dict[int, list[int]] = {}
+        for i, m in enumerate(pop.models):
+            by_k.setdefault(topk_of[m].shape[1] if m in topk_of else 0, []).append(i)
+        parts: dict[str, list[pd.DataFrame]] = {}
+        for k, rows in by_k.items():
+            names = [pop.models[i] for i in rows]
+            group = pop if len(by_k) == 1 and k == 0 else Population(
+                names, pop.top1[rows], None if pop.prob is None else pop.prob[rows], pop.index,
+                np.stack([topk_of[m] for m in names]) if k else None)
+            for name, frame in self._suite_frames(group).items():
+                parts.setdefault(name, []).append(frame)
+        return {name: p[0] if len(p) == 1 else pd.concat(p, ignore_index=True) for name, p in parts.items()}
+
+    def _suite_frames(self, pop: Population) -> dict[str, pd.DataFrame]:
         frames = self.suite.compute(pop)
         for name, frame in frames.items():
             if not _TABLE_NAME.match(name):
@@ -214,8 +249,9 @@ class ResultStore:
                 raise InvalidInputError(f"Metric table {name!r} names models that were not given: {sorted(unknown)[:3]}.")
         return frames
 
-    def _write_chunk(self, pop: Population, info, tags: Mapping[str, str], sources=None) -> None:
-        frames = self._metric_frames(pop)  # computed before the transaction: a failure writes nothing
+    def _write_chunk(self, pop: Population, topk_of: Mapping[str, np.ndarray], info, tags: Mapping[str, str],
+                     sources=None) -> None:
+        frames = self._metric_frames(pop, topk_of)  # computed before the transaction: a failure writes nothing
         labels = self.index.labels
         now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
         rows, pred_rows, tag_rows = [], [], []
@@ -228,14 +264,16 @@ class ResultStore:
                 "training_data": mi.training_data, "n_params": mi.n_params, "model_type": mi.resolved_type(name),
                 "metric_version": self.suite.tag,
             })
+            topk = topk_of.get(name)
             pred_rows.append({"model": name, "codec": CODEC, "top1": encode_top1(pop.top1[i], labels),
                               "prob": None if pop.prob is None or np.isnan(pop.prob[i]).all()
-                              else encode_prob(pop.prob[i])})
+                              else encode_prob(pop.prob[i]),
+                              "topk": encode_topk(topk, labels), "topk_codec": None if topk is None else TOPK_CODEC})
             for key, value in {**dict(mi.tags), **dict(tags)}.items():
                 tag_rows.append({"model": name, "key": key, "value": value})
         models_df = pd.DataFrame(rows).astype({"n_params": "Int64"})
         models_df["source"] = models_df["source"].astype(object)
-        pred_df = pd.DataFrame(pred_rows)
+        pred_df = pd.DataFrame(pred_rows).astype({"topk": object, "topk_codec": object})
         tags_df = pd.DataFrame(tag_rows, columns=["model", "key", "value"])
         names_df = pd.DataFrame({"model": list(pop.models)})
         con = self.connection
@@ -311,8 +349,8 @@ class ResultStore:
             return []
         collected: dict[str, list[pd.DataFrame]] = {}
         for start in tqdm(range(0, len(todo), ADD_CHUNK), desc="refreshing metrics", disable=not progress):
-            pop = self.population(todo[start:start + ADD_CHUNK])
-            for name, frame in self._metric_frames(pop).items():
+            pop, topk_of = self._read(todo[start:start + ADD_CHUNK], with_prob=True, with_topk=True)
+            for name, frame in self._metric_frames(pop, topk_of).items():
                 collected.setdefault(name, []).append(frame)
         frames = {name: pd.concat(parts, ignore_index=True) for name, parts in collected.items()}
         rebuild = force or len(todo) == len(self)
@@ -343,17 +381,109 @@ class ResultStore:
         return bool(self.connection.execute("SELECT count(*) FROM models WHERE model = ?", [model]).fetchall()[0][0])
 
     def list(self) -> pd.DataFrame:
-        """One row per model: metadata, top-1 accuracy (when the suite computes it) and stored bytes."""
+        """One row per model: its metadata, tags, coverage, headline accuracies and stored bytes.
+
+        Returns
+        -------
+        DataFrame sorted by model: the ``models`` columns, ``coverage`` (n_covered / n_images), ``tags``
+        (``key=value`` pairs sorted by key and joined by ``;``, ``""`` when none), ``top1`` and ``top5`` (from
+        the ``summary`` table, when the suite writes one) and ``stored_bytes`` (compressed predictions).
+        """
+        topk_bytes = " + coalesce(octet_length(p.topk), 0)" if self._has_topk else ""
         df = self.connection.execute(
-            "SELECT m.*, octet_length(p.top1) + coalesce(octet_length(p.prob), 0) AS stored_bytes "
-            "FROM models m JOIN predictions p USING (model) ORDER BY m.model").df()
+            "SELECT m.*, m.n_covered / m.n_images AS coverage, coalesce(t.tags, '') AS tags, "
+            f"octet_length(p.top1) + coalesce(octet_length(p.prob), 0){topk_bytes} AS stored_bytes "
+            "FROM models m JOIN predictions p USING (model) LEFT JOIN ("
+            "  SELECT model, string_agg(key || '=' || value, ';' ORDER BY key) AS tags FROM tags GROUP BY model"
+            ") t USING (model) ORDER BY m.model").df()
         if "summary" in self.derived_tables():
             cols = [r[0] for r in self.connection.execute("DESCRIBE derived_summary").fetchall()]
-            if "top1" in cols:
-                top1 = self.connection.execute("SELECT model, any_value(top1) AS top1 FROM derived_summary "
-                                               "GROUP BY model").df()
-                df = df.merge(top1, on="model", how="left")
+            picked = [c for c in ("top1", "top5") if c in cols]
+            if picked:
+                sel = ", ".join(f"any_value({c}) AS {c}" for c in picked)
+                acc = self.connection.execute(f"SELECT model, {sel} FROM derived_summary GROUP BY model").df()
+                bytes_col = df.pop("stored_bytes")
+                df = df.merge(acc, on="model", how="left")
+                df["stored_bytes"] = bytes_col.to_numpy()
         return df
+
+    def summary(self, models: Sequence[str] | None = None) -> pd.DataFrame:
+        """The stored headline numbers, one row per model: the columns of ``analyze().summary``.
+
+        Parameters
+        ----------
+        models : the models (default: all).
+
+        Returns
+        -------
+        DataFrame indexed by ``model`` (sorted) with :data:`~errorscope.store.metrics.SUMMARY_COLUMNS`:
+        n_images, n_covered, coverage, top1, top5, real, real_imagenetx, imagenetx_<error_type>,
+        worst_factor, worst_factor_accuracy, ece; every number over the images the model covers.
+        """
+        self._require_derived("summary")
+        return self.derived("summary", models).set_index("model").sort_index()
+
+    def factor_table(self, models: Sequence[str] | None = None, *, which: str | None = None,
+                     error_type: str | None = None, metaclass: str | None = None,
+                     confidence: float = 0.95) -> pd.DataFrame:
+        """The stored models' tidy factor table (:func:`errorscope.results.tidy_factor_frame` rows).
+
+        The store keeps the rows' counts; accuracies, intervals and error ratios are completed from them by
+        :func:`errorscope.results._layout.complete_factor_rows`, with the builder's functions.
+
+        Parameters
+        ----------
+        models : the models (default: all).
+        which, error_type : keep only these ("top"/"multi"; "class"/"metaclass"/"real_class"); None keeps all.
+        metaclass : keep only this group (``"all"`` = the overall rows, or a metaclass name); None keeps all.
+        confidence : level of the intervals.
+
+        Returns
+        -------
+        DataFrame with the columns model, which, error_type, metaclass, factor, correct, total, accuracy,
+        ci_low, ci_high, average, average_correct, average_total, error_ratio, er_low, er_high, sorted by
+        model, which, error_type and then in the builder's (metaclass, factor) order.
+        """
+        from ..results._layout import complete_factor_rows
+
+        self._require_derived("factors")
+        rows = self.derived("factors", models)
+        for column, value in (("which", which), ("error_type", error_type), ("metaclass", metaclass)):
+            if value is not None:
+                rows = rows[rows[column] == value]
+        rows = rows.sort_values(["model", "which", "error_type"], kind="stable").reset_index(drop=True)
+        return complete_factor_rows(rows, confidence=confidence)
+
+    def published_table(self, models: Sequence[str] | None = None, *, which: str = "top",
+                        error_type: str = "class", metaclass: bool = False) -> pd.DataFrame:
+        """The stored models' factor accuracies in the published ImageNet-X layout.
+
+        Parameters
+        ----------
+        models : the models (default: all).
+        which, error_type : the table ("top"/"multi"; "class"/"metaclass"/"real_class").
+        metaclass : False: ``accuracies_per_factor.csv`` (index model; the 16 factors, worst_factor, average,
+            worst_100_classes); True: ``accuracies_per_factor_metaclass.csv`` (index model, metaclass).
+
+        Returns
+        -------
+        DataFrame, from the stored tidy rows by :func:`errorscope.results.to_published_layout`.
+        """
+        from ..results import to_published_layout
+
+        rows = self.factor_table(models, which=which, error_type=error_type)
+        worst = None
+        if not metaclass and "worst_classes" in self.derived_tables():
+            w = self.derived("worst_classes", models)
+            w = w[(w["which"] == which) & (w["error_type"] == error_type)]
+            worst = w.set_index("model")["worst_100_classes"]
+        return to_published_layout(rows, which=which, error_type=error_type, metaclass=metaclass,
+                                   worst_classes=worst)
+
+    def _require_derived(self, name: str) -> None:
+        if name not in self.derived_tables():
+            raise StoreError(f"{self.path}: no derived table {name!r} (present: {self.derived_tables()}); the "
+                             "store was filled with another metric suite. Run `errorscope store refresh --force`.")
 
     def tags(self, model: str | None = None) -> pd.DataFrame:
         """Tags of one model (or of all), columns model, key, value."""
@@ -388,12 +518,37 @@ class ResultStore:
         finally:
             con.unregister("_sel")
 
-    def population(self, models: Sequence[str] | None = None, *, with_prob: bool = True) -> Population:
-        """The stored predictions of ``models`` (default: all, sorted by name) as one M x N population."""
-        names = self.model_names() if models is None else list(models)
+    def population(self, models: Sequence[str] | None = None, *, with_prob: bool = True,
+                   with_topk: bool = True) -> Population:
+        """The stored predictions of ``models`` (default: all, sorted by name) as one M x N population.
+
+        Parameters
+        ----------
+        models : the models, in the order wanted (default: all, sorted by name).
+        with_prob : decode the top-1 probabilities.
+        with_topk : decode the top-k matrices; the population carries ``topk`` (M, N, k) when every model
+            has one of the same width k (as :meth:`Population.from_predictions`), else None (see
+            :meth:`predictions` for one model's own).
+
+        Returns
+        -------
+        Population
+        """
+        pop, topk_of = self._read(self.model_names() if models is None else list(models), with_prob=with_prob,
+                                  with_topk=with_topk)
+        widths = {t.shape[1] for t in topk_of.values()}
+        if topk_of and len(topk_of) == len(pop) and len(widths) == 1:
+            return Population(pop.models, pop.top1, pop.prob, pop.index, np.stack([topk_of[m] for m in pop.models]))
+        return pop
+
+    def _read(self, names: list[str], *, with_prob: bool, with_topk: bool
+              ) -> tuple[Population, dict[str, np.ndarray]]:
+        """Decode the stored rows of ``names``: a population without top-k, and the top-k matrices by name."""
         for m in set(names) - set(self.model_names()):
             self._require_model(m)
-        cols = "model, codec, top1" + (", prob" if with_prob else "")
+        with_topk = with_topk and self._has_topk
+        cols = "model, codec, top1" + (", prob" if with_prob else ", NULL") + (", topk, topk_codec" if with_topk
+                                                                              else ", NULL, NULL")
         con = self.connection
         con.register("_sel", pd.DataFrame({"model": names}))
         try:
@@ -406,6 +561,7 @@ class ResultStore:
         prob = np.full((len(names), n), np.nan, dtype=np.float32) if with_prob else None
         any_prob = False
         labels = self.index.labels
+        topk_of: dict[str, np.ndarray] = {}
         for i, name in enumerate(names):
             row = by_name[name]
             if row[1] != CODEC:
@@ -414,10 +570,15 @@ class ResultStore:
             if with_prob and row[3] is not None:
                 prob[i] = decode_prob(row[3], n)
                 any_prob = True
-        return Population(names, top1, prob if any_prob else None, self.index)
+            if row[4] is not None:
+                if row[5] != TOPK_CODEC:
+                    raise StoreError(f"{self.path}: the top-k of {name!r} uses codec {row[5]!r}, this errorscope "
+                                     f"reads {TOPK_CODEC!r}.")
+                topk_of[name] = decode_topk(row[4], labels)
+        return Population(names, top1, prob if any_prob else None, self.index), topk_of
 
     def predictions(self, model: str) -> Predictions:
-        """One stored model's predictions."""
+        """One stored model's predictions (top-1, probabilities and top-k when stored)."""
         self._require_model(model)
         return self.population([model])[model]
 
@@ -425,8 +586,9 @@ class ResultStore:
     def check(self) -> list[str]:
         """Consistency problems (empty when the store is sound).
 
-        Every model must have exactly one predictions row that decodes to the index length, rows in every
-        derived table, and no table may hold rows of a model that is not in ``models``.
+        Every model must have exactly one predictions row that decodes to the index length (its top-k too),
+        rows in every derived table, and no table may hold rows of a model that is not in ``models``. (Row
+        counts may differ between models: the factor table has rows only for groups a model has images of.)
         """
         con = self.connection
         problems = []
@@ -440,11 +602,11 @@ class ResultStore:
             counts = dict(con.execute(f"SELECT model, count(*) FROM derived_{t} GROUP BY model").fetchall())
             absent = [m for m in self.model_names() if m not in counts]
             problems += [f"derived_{t}: no rows for {m!r}" for m in absent]
-            if counts and len(set(counts.values())) > 1:
-                problems.append(f"derived_{t}: models have different row counts {sorted(set(counts.values()))}")
-        for name, codec, blob in con.execute("SELECT model, codec, top1 FROM predictions").fetchall():
+        topk = "topk" if self._has_topk else "NULL"
+        for name, codec, blob, kblob in con.execute(f"SELECT model, codec, top1, {topk} FROM predictions").fetchall():
             try:
                 decode_top1(blob, self.index.labels)
+                decode_topk(kblob, self.index.labels)
             except Exception as exc:  # noqa: BLE001 - report every decoding failure
                 problems.append(f"predictions: {name!r} does not decode ({codec}): {exc}")
         return problems

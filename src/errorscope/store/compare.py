@@ -198,7 +198,6 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
     which is then left out of the fit. The model's own name is always excluded from the reference.
     """
     from ..constants import FACTORS
-    from .metrics import published_layout
     from ..taxonomy._published import ETH_CATEGORIES
     from .reference import eth_wide, imagenetx_wide
 
@@ -209,8 +208,7 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
         reference = imagenetx_wide(which=which, error_type=error_type, groups=groups, store=ref_store)
         columns, x, labels = FACTORS, "average", ("better", "worse")
         if store is not None and model in store and {"factors", "summary"} <= set(store.derived_tables()):
-            target = published_layout(store.derived("factors", [model]), store.derived("summary", [model]),
-                                      which=which, error_type=error_type).loc[model]
+            target = store.published_table([model], which=which, error_type=error_type).loc[model]
             origin = "store"
         else:
             target, origin = _published_row(reference, model, population, store)

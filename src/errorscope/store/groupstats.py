@@ -23,15 +23,17 @@ __all__ = ["stored_table", "model_type_error_ratios", "augmentation_effect_table
 def stored_table(store, *, which: str = "top", error_type: str = "class") -> pd.DataFrame:
     """The stored models' factor accuracies in the published layout, with their ``model_type``.
 
-    Needs the default metric suite's derived tables ``factors`` and ``summary``.
-    """
-    from .metrics import published_layout
+    Parameters
+    ----------
+    store : a :class:`~errorscope.store.ResultStore` filled with the default metric suite.
+    which, error_type : the table.
 
-    missing = {"factors", "summary"} - set(store.derived_tables())
-    if missing:
-        raise InvalidInputError(f"{store.path}: no derived tables {sorted(missing)}; the store was filled with "
-                                "another metric suite. Run `errorscope store refresh --force`.")
-    wide = published_layout(store.derived("factors"), store.derived("summary"), which=which, error_type=error_type)
+    Returns
+    -------
+    DataFrame with columns model, model_type, the 16 factors, worst_factor, average, worst_100_classes
+    (:meth:`~errorscope.store.ResultStore.published_table`).
+    """
+    wide = store.published_table(which=which, error_type=error_type)
     types = store.list().set_index("model")["model_type"]
     wide.insert(0, "model_type", types.reindex(wide.index).to_numpy())
     return wide.reset_index()

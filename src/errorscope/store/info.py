@@ -23,8 +23,8 @@ class ModelInfo:
     architecture : e.g. ``"resnet50"`` (the ETH ``arch`` field).
     training_data : e.g. ``"ImageNet-1k (1.2M)"`` (the ETH ``training_data`` field).
     n_params : parameter count.
-    model_type : ImageNet-X model-type group; None = look the name up in the ImageNet-X map
-        (:func:`~errorscope.imagenetx.model_type`, "Other" when absent).
+    model_type : ImageNet-X model-type group; None = look the name up (:func:`~errorscope.imagenetx.model_type`:
+        the ImageNet-X map, then the paper's base models DINO, SimCLR, ResNet50, ViT; "Other" when absent).
     tags : free ``key -> value`` strings.
     """
 

@@ -4,11 +4,14 @@ A :class:`MetricSuite` is a versioned function ``Population -> dict[str, DataFra
 ``model`` column and becomes the store table ``derived_<name>``. The store records the suite's version with
 every model and recomputes models whose version differs (:meth:`ResultStore.refresh`).
 
-The default suite, :func:`imagenetx_suite`, computes the ImageNet-X factor accuracies for ``which`` in
-top/multi and error types class/metaclass/real_class with the conventions of the published tables
-(prototype images removed, 46,110 annotated images; ReaL: an image without ReaL labels counts as an error;
-``worst_100_classes`` is the image-weighted accuracy of the 100 worst classes after a stable sort). On the
-four ImageNet-X base models it reproduces ``results/val/*/base/*/accuracies_per_factor.csv``. It also
+The default suite, :func:`imagenetx_suite`, stores what :func:`errorscope.results.analyze` reports, built by the
+same functions: the tidy factor table (:func:`~errorscope.results.tidy_factor_frame`, ``which`` top/multi,
+error types class/metaclass/real_class, overall and per-metaclass rows; their counts are stored and
+:meth:`~errorscope.store.ResultStore.factor_table` completes accuracies, intervals and error ratios), one summary
+row per model (``analyze().summary``'s columns; an image a model does not cover is left out of every number)
+and the ``worst_100_classes`` values. The published layout is rebuilt from those rows by
+:func:`errorscope.results.to_published_layout`; on the four ImageNet-X base models it reproduces
+``results/val/*/base/*/accuracies_per_factor.csv`` and ``..._metaclass.csv``. It also
 classifies every error into the Peychev et al. taxonomy (:func:`errorscope.taxonomy.classify`, ReaL labels by
 default, CLIP step skipped) and writes the derived table ``error_categories`` (:func:`taxonomy_metrics`), which
 ``errorscope compare MODEL --population eth`` and ``errorscope plots --store`` read.
@@ -26,8 +29,8 @@ from ..constants import ERROR_TYPES, FACTORS, WHICH_FACTORS
 from ..exceptions import InvalidInputError
 from ..predictions import Population
 
-__all__ = ["MetricSuite", "imagenetx_suite", "imagenetx_factor_metrics", "taxonomy_metrics", "published_layout",
-           "eth_stats_from_categories", "factor_error_ratios", "TAXONOMY_COUNT_COLUMNS"]
+__all__ = ["MetricSuite", "imagenetx_suite", "imagenetx_factor_metrics", "summary_frame", "SUMMARY_COLUMNS",
+           "taxonomy_metrics", "eth_stats_from_categories", "TAXONOMY_COUNT_COLUMNS"]
 
 #: Count / MLA columns of the ETH stats layout copied into ``error_categories`` (per model and subset).
 TAXONOMY_COUNT_COLUMNS = [
@@ -60,55 +63,119 @@ class MetricSuite:
 
 
 def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] = WHICH_FACTORS,
-                             error_types: Sequence[str] = ERROR_TYPES, worst_k: int = 100) -> dict[str, pd.DataFrame]:
-    """ImageNet-X factor accuracies of every model as tidy frames, from :func:`errorscope.imagenetx.count_factors`.
+                             error_types: Sequence[str] = ERROR_TYPES, confidence: float = 0.95,
+                             worst_k: int = 100) -> dict[str, pd.DataFrame]:
+    """The ImageNet-X factor table and the headline numbers of every model, as :func:`errorscope.results.analyze`.
+
+    The same builders as :func:`~errorscope.results.analyze` (:func:`~errorscope.imagenetx.count_factor_sets`,
+    :func:`~errorscope.results.tidy_factor_frame`, the accuracy functions of :mod:`errorscope.metrics`) with
+    the same coverage convention: an image a model has no prediction for is left out of every number.
+
+    Parameters
+    ----------
+    population : predictions on the ImageNet validation index (``topk`` optional: ``top5`` is NaN without it).
+    whiches : annotation files ("top", "multi").
+    error_types : any of "class", "metaclass", "real_class".
+    confidence : level of the Wilson intervals of the tidy table (not stored: they follow from the counts).
+    worst_k : classes of the ``worst_<k>_classes`` value.
 
     Returns
     -------
     dict with
-        ``factors`` : model, which, error_type, factor (16 factors and ``"average"``), correct, total, accuracy
-        (NaN when no image has the factor).
-        ``summary`` : model, which, error_type, average, worst_factor, worst_100_classes, and ``top1``
-        (accuracy over all 50,000 validation images against the original labels), ``n_covered``.
+        ``factors`` : the tidy factor table of :func:`~errorscope.results.tidy_factor_frame` for every
+        (which, error_type), its count columns (``COUNT_COLUMNS``: model, which, error_type, metaclass
+        (``"all"`` = overall, and the 17 metaclasses), factor, correct, total, average_correct,
+        average_total); rows only where the group has images. The accuracies, intervals and error ratios
+        follow from the counts (:meth:`~errorscope.store.ResultStore.factor_table` completes the rows), so the
+        store keeps a fifth of the bytes of the full table (about 18 kB instead of 87 kB per model).
+        ``summary`` : one row per model with the columns of ``analyze().summary`` (:func:`summary_frame`).
+        ``worst_classes`` : model, which, error_type, ``worst_<k>_classes`` (the published column that needs
+        per-class counts; :meth:`~errorscope.store.ResultStore.published_table` adds it to the layout).
     """
-    from ..imagenetx._tables import accuracy_table
     from ..imagenetx._counts import count_factor_sets
+    from ..metrics._grouped import worst_k_classes
+    from ..results import tidy_factor_frame
+    from ..results._layout import COUNT_COLUMNS
 
     if not population.index.is_val:
         raise InvalidInputError(
             f"ImageNet-X metrics need predictions on the ImageNet validation index, got {population.index.name!r}."
         )
-    models = np.asarray(population.models, dtype=object)
-    m = len(models)
-    top1_all = (population.top1 == population.index.labels).mean(axis=1)
-    n_cov = (population.top1 >= 0).sum(axis=1).astype(np.int64)
-    names = FACTORS + ["average"]
-    factor_frames, summary_frames = [], []
     all_counts = count_factor_sets(population, whiches=tuple(whiches), error_types=tuple(error_types))
-    for error_type in error_types:
-        for which in whiches:
+    tidy, worst = [], []
+    for which in whiches:
+        for error_type in error_types:
             counts = all_counts[(which, error_type)]
-            correct = np.column_stack([counts.factors.correct, counts.overall.correct])
-            total = np.column_stack([counts.factors.total, counts.overall.total])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                acc = correct / total
-            factor_frames.append(pd.DataFrame({
-                "model": np.repeat(models, len(names)), "which": which, "error_type": error_type,
-                "factor": np.tile(names, m), "correct": correct.ravel().astype(np.int64),
-                "total": total.ravel().astype(np.int64), "accuracy": acc.ravel(),
-            }))
-            table = accuracy_table(counts, worst_k=worst_k).reindex(list(models))
-            worst = np.where(np.isnan(acc[:, :-1]).all(1), np.nan, np.nanmin(np.where(np.isnan(acc[:, :-1]), np.inf, acc[:, :-1]), 1))
-            summary_frames.append(pd.DataFrame({
-                "model": models, "which": which, "error_type": error_type, "average": acc[:, -1],
-                "worst_factor": worst, f"worst_{worst_k}_classes": table[f"worst_{worst_k}_classes"].to_numpy(),
-                "top1": top1_all, "n_covered": n_cov,
-            }))
-    factors = pd.concat(factor_frames, ignore_index=True)
+            tidy.append(tidy_factor_frame(counts, confidence=confidence))
+            worst.append(pd.DataFrame({"model": list(counts.models), "which": which, "error_type": error_type,
+                                       f"worst_{worst_k}_classes": worst_k_classes(counts.classes, worst_k)}))
+    factors = pd.concat(tidy, ignore_index=True)[COUNT_COLUMNS]
     factors["model"] = factors["model"].astype(str)
-    summary = pd.concat(summary_frames, ignore_index=True)
-    summary["model"] = summary["model"].astype(str)
-    return {"factors": factors, "summary": summary}
+    return {"factors": factors, "summary": summary_frame(population, all_counts, whiches=whiches,
+                                                         error_types=error_types),
+            "worst_classes": pd.concat(worst, ignore_index=True)}
+
+
+#: Columns of the store's ``summary`` table, in order (those of ``analyze().summary``, plus n_images, coverage).
+SUMMARY_COLUMNS = ["model", "n_images", "n_covered", "coverage", "top1", "top5", "real", "real_imagenetx",
+                   "imagenetx_class", "imagenetx_metaclass", "imagenetx_real_class", "worst_factor",
+                   "worst_factor_accuracy", "ece"]
+
+
+def summary_frame(population: Population, counts: dict, *, whiches: Sequence[str] = WHICH_FACTORS,
+                  error_types: Sequence[str] = ERROR_TYPES) -> pd.DataFrame:
+    """One row per model: the headline numbers of ``analyze().summary`` with its conventions.
+
+    Parameters
+    ----------
+    population : the models (``topk`` and ``prob`` optional).
+    counts : ``(which, error_type) -> FactorCounts`` of ``population`` (:func:`~errorscope.imagenetx.count_factor_sets`).
+    whiches, error_types : what ``counts`` holds; the ImageNet-X columns use the first ``which``, the worst
+        factor the first (which, error_type), as :func:`~errorscope.results.analyze`.
+
+    Returns
+    -------
+    DataFrame with :data:`SUMMARY_COLUMNS`: ``n_images`` (images of the index), ``n_covered`` (images with a
+    prediction), ``coverage`` = n_covered / n_images; ``top1`` and ``top5`` (original labels; ``top5`` NaN
+    without top-5 predictions), ``real`` (ReaL, images without a ReaL label excluded) and ``real_imagenetx``
+    (counted as wrong), all over the covered images only; ``imagenetx_<error_type>`` (accuracy over the
+    annotated covered images), ``worst_factor`` (name) and ``worst_factor_accuracy``; ``ece`` (expected
+    calibration error over the annotated images, NaN without probabilities).
+    """
+    from ..datasets import real_label_sets
+    from ..metrics import real_accuracy, top1_accuracy, topk_accuracy
+
+    labels = population.index.labels
+    real_sets, sizes = real_label_sets()
+    m, n = population.top1.shape
+    covered = (population.top1 >= 0).sum(axis=1).astype(np.int64)
+    out = pd.DataFrame({"model": [str(x) for x in population.models], "n_images": np.full(m, n, np.int64),
+                        "n_covered": covered, "coverage": covered / n})
+    out["top1"] = top1_accuracy(population.top1, labels)
+    top5 = np.full(m, np.nan)
+    if population.topk is not None and population.topk.shape[-1] >= 5:
+        top5 = topk_accuracy(population.topk, labels, k=5)
+    out["top5"] = top5
+    out["real"] = real_accuracy(population.top1, real_sets, empty="exclude", sizes=sizes)
+    out["real_imagenetx"] = real_accuracy(population.top1, real_sets, empty="wrong", sizes=sizes)
+    first = whiches[0]
+    for error_type in ERROR_TYPES:
+        c = counts.get((first, error_type))
+        out[f"imagenetx_{error_type}"] = c.overall.accuracy if c is not None else np.nan
+    acc = counts[(first, error_types[0])].factors.accuracy
+    worst = np.where(np.isnan(acc), np.inf, acc).argmin(axis=1)
+    out["worst_factor"] = np.array(FACTORS, dtype=object)[worst]
+    out["worst_factor_accuracy"] = acc[np.arange(m), worst]
+    out["ece"] = np.nan
+    if population.prob is not None:
+        from ..imagenetx._stats import factor_calibration
+
+        with_prob = [i for i in range(m) if np.isfinite(population.prob[i]).any()]
+        if with_prob:
+            sub = population.select([population.models[i] for i in with_prob])
+            ece = factor_calibration(sub, which=first)["average"]
+            out.loc[with_prob, "ece"] = ece.reindex(sub.models).to_numpy(np.float64)
+    return out[SUMMARY_COLUMNS]
 
 
 def taxonomy_metrics(population: Population, *, labels: str = "real", chunk: int = 256) -> dict[str, pd.DataFrame]:
@@ -183,8 +250,10 @@ def _knowledge(labels: str):
     return kn
 
 
-#: Suite versions: 1 = ImageNet-X factor tables; 2 = also the error taxonomy (``error_categories``).
-SUITE_VERSION = "2"
+#: Suite versions: 1 = ImageNet-X factor tables; 2 = also the error taxonomy (``error_categories``);
+#: 3 = the tidy factor table of :mod:`errorscope.results` (its counts, metaclass rows), one ``summary`` row per
+#: model with analyze()'s columns (uncovered images left out; top-5, ReaL, coverage, ECE), ``worst_classes``.
+SUITE_VERSION = "3"
 
 
 def imagenetx_suite(*, taxonomy: str | None = "real") -> MetricSuite:
@@ -193,13 +262,16 @@ def imagenetx_suite(*, taxonomy: str | None = "real") -> MetricSuite:
     Parameters
     ----------
     taxonomy : multi-label source of the error taxonomy (``"real"``, default, or ``"shankar"``, which needs
-        the optional Shankar et al. file); None leaves the taxonomy out (version ``1``, the factor tables only).
+        the optional Shankar et al. file); None leaves the taxonomy out (version ``3-no-taxonomy``, the
+        factor tables and the summary only).
 
-    The version is ``2`` with ReaL labels, ``2-shankar`` with Shankar's: a store whose models were computed
-    with another version recomputes them on :meth:`~errorscope.store.ResultStore.refresh`.
+    Returns
+    -------
+    MetricSuite with version ``3`` with ReaL labels, ``3-shankar`` with Shankar's: a store whose models were
+    computed with another version recomputes them on :meth:`~errorscope.store.ResultStore.refresh`.
     """
     if taxonomy is None:
-        return MetricSuite("imagenetx-factors", "1", imagenetx_factor_metrics)
+        return MetricSuite("imagenetx-factors", f"{SUITE_VERSION}-no-taxonomy", imagenetx_factor_metrics)
     if taxonomy not in ("real", "shankar"):
         raise InvalidInputError(f"Expected `taxonomy` 'real', 'shankar' or None, but got {taxonomy!r}.")
 
@@ -232,49 +304,3 @@ def eth_stats_from_categories(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 frame[c] = d[c].to_numpy()
         out[str(subset)] = frame.reset_index(drop=True)
     return out
-
-
-def published_layout(factors: pd.DataFrame, summary: pd.DataFrame, *, which: str = "top",
-                     error_type: str = "class") -> pd.DataFrame:
-    """Tidy frames of :func:`imagenetx_factor_metrics` in the layout of ``accuracies_per_factor.csv``.
-
-    Index ``model``; columns the 16 factors, worst_factor, average, worst_100_classes.
-    """
-    f = factors[(factors["which"] == which) & (factors["error_type"] == error_type)
-                & (factors["factor"] != "average")]
-    wide = f.pivot(index="model", columns="factor", values="accuracy").reindex(columns=FACTORS)
-    s = summary[(summary["which"] == which) & (summary["error_type"] == error_type)].set_index("model")
-    wide["worst_factor"] = s["worst_factor"]
-    wide["average"] = s["average"]
-    wide["worst_100_classes"] = s["worst_100_classes"]
-    wide.columns.name = None
-    return wide.sort_index()
-
-
-def factor_error_ratios(factors: pd.DataFrame, *, which: str = "top", error_type: str = "class",
-                        confidence: float = 0.95) -> pd.DataFrame:
-    """Error ratios with intervals from the stored ``factors`` rows (what ``model_error_ratios`` draws).
-
-    Returns columns ``model, factor, correct, total, accuracy, ci_low, ci_high, error_ratio, er_low, er_high``
-    for the 16 factors, with the conventions of :func:`errorscope.results.tidy_factor_frame`: Wilson interval
-    of the factor accuracy; the error-ratio interval divides the Wilson interval of the factor's error rate by
-    the overall error rate (the ``average`` row of the same model).
-    """
-    from ..metrics._intervals import wilson_interval
-    from ..metrics._ratios import error_ratio, error_ratio_interval
-
-    sel = factors[(factors["which"] == which) & (factors["error_type"] == error_type)]
-    if sel.empty:
-        raise InvalidInputError(f"No stored factor rows for which={which!r}, error_type={error_type!r}.")
-    avg = sel[sel["factor"] == "average"].set_index("model")["accuracy"]
-    rows = sel[sel["factor"].isin(FACTORS) & (sel["total"] > 0)].copy()
-    average = rows["model"].map(avg).to_numpy(np.float64)
-    correct, total = rows["correct"].to_numpy(np.int64), rows["total"].to_numpy(np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        acc = correct / total
-    rows["accuracy"] = acc
-    rows["ci_low"], rows["ci_high"] = wilson_interval(correct, total, confidence=confidence)
-    rows["error_ratio"] = error_ratio(acc, average)
-    rows["er_low"], rows["er_high"] = error_ratio_interval(correct, total, average, confidence=confidence)
-    return rows[["model", "factor", "correct", "total", "accuracy", "ci_low", "ci_high", "error_ratio", "er_low",
-                 "er_high"]].reset_index(drop=True)

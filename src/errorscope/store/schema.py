@@ -8,11 +8,15 @@ Tables (DuckDB, one file):
     One row per stored model: name, when and from where it was added, its metadata (architecture, training
     data, parameter count, ImageNet-X model type) and the metric-suite tag its derived rows were computed with.
 ``predictions``
-    One row per model: the codec name and the compressed top-1 vector (and top-1 probabilities) as BLOBs.
+    One row per model: the codec name and the compressed top-1 vector (and top-1 probabilities) as BLOBs,
+    and the compressed top-k matrix (``topk``, with its codec ``topk_codec``) when the model has one.
 ``tags``
     Free ``key=value`` tags, one row per (model, key).
 ``derived_<name>``
-    Created on first use from a metric suite's frames; every row names its ``model``.
+    Created on first use from a metric suite's frames; every row names its ``model``. The default suite
+    writes ``factors`` (the tidy factor table of :func:`errorscope.results.tidy_factor_frame`, metaclass rows
+    included), ``summary`` (one row per model, the columns of ``analyze().summary``), ``worst_classes`` and
+    ``error_categories`` (see :mod:`errorscope.store.metrics`).
 ``reference_imagenetx``, ``reference_eth``
     The published populations (see :mod:`errorscope.store.reference`).
 
@@ -22,10 +26,17 @@ transaction, so a reader, or a store reopened after a killed write, sees it comp
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA_VERSION", "DDL", "CORE_TABLES", "MODEL_COLUMNS"]
+__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "DDL", "CORE_TABLES", "MODEL_COLUMNS"]
 
-#: Bump when the DDL changes; :class:`~errorscope.store.backend.ResultStore` refuses other versions.
-SCHEMA_VERSION = "1"
+#: Bump when the DDL changes; :class:`~errorscope.store.backend.ResultStore` refuses versions it cannot read
+#: and upgrades the ones in :data:`MIGRATIONS` when opened for writing.
+SCHEMA_VERSION = "2"
+
+#: from-version -> statements that bring a store to the next version (1 -> 2: the top-k columns).
+MIGRATIONS = {
+    "1": ["ALTER TABLE predictions ADD COLUMN IF NOT EXISTS topk BLOB",
+          "ALTER TABLE predictions ADD COLUMN IF NOT EXISTS topk_codec VARCHAR"],
+}
 
 MODEL_COLUMNS = ["model", "added_at", "source", "index_name", "n_images", "n_covered", "architecture",
                  "training_data", "n_params", "model_type", "metric_version"]
@@ -49,7 +60,9 @@ DDL = [
         model VARCHAR PRIMARY KEY,
         codec VARCHAR NOT NULL,
         top1 BLOB NOT NULL,
-        prob BLOB
+        prob BLOB,
+        topk BLOB,
+        topk_codec VARCHAR
     )""",
     """CREATE TABLE IF NOT EXISTS tags (
         model VARCHAR NOT NULL,

@@ -78,12 +78,13 @@ MAX_ERROR_RATIO_MODELS = 12
 
 
 def _store_inputs(args) -> dict:
-    """The figure inputs of the models of a store: its factor tables and error categories."""
+    """The figure inputs of the models of a store: their own factor tables (overall and per metaclass) and
+    error categories."""
     import sys
 
     from ...exceptions import InvalidInputError
     from ...store import ResultStore
-    from ...store.metrics import eth_stats_from_categories, factor_error_ratios, published_layout
+    from ...store.metrics import eth_stats_from_categories
 
     with ResultStore(args.store, read_only=True) as store:
         models = args.models or store.model_names()
@@ -93,14 +94,18 @@ def _store_inputs(args) -> dict:
         if not models:
             raise InvalidInputError(f"{args.store}: the store holds no models.")
         tables = store.derived_tables()
-        if not {"factors", "summary"} <= set(tables):
+        if "factors" not in tables:
             raise InvalidInputError(f"{args.store}: no ImageNet-X factor tables (derived tables: {tables}); "
                                     "run `errorscope store refresh --store FILE` with the default metric suite.")
-        factors, summary = store.derived("factors", models), store.derived("summary", models)
+        user_table = store.published_table(models, which=args.which, error_type=args.error_type).reindex(models)
+        metaclass_table = store.published_table(models, which=args.which, error_type=args.error_type,
+                                                metaclass=True).reset_index()
+        factors = store.factor_table(models, which=args.which, error_type=args.error_type, metaclass="all")
         categories = store.derived("error_categories", models) if "error_categories" in tables else None
-    out = {"user_table": published_layout(factors, summary, which=args.which, error_type=args.error_type).reindex(models)}
+    out = {"user_table": user_table}
     if len(models) <= MAX_ERROR_RATIO_MODELS:
-        out["user_factors"] = factor_error_ratios(factors, which=args.which, error_type=args.error_type)
+        out["user_factors"] = factors
+        out["user_metaclass_table"] = metaclass_table
     else:
         print(f"model_error_ratios: {len(models)} models, more than {MAX_ERROR_RATIO_MODELS}; pick some with "
               "--models to draw it", file=sys.stderr)

@@ -182,20 +182,33 @@ def run_list(args) -> int:
         print(f"{args.store}: no models", file=sys.stderr)
         return 0
     if args.format == "table" and not args.out:
-        keep = [c for c in ["model", "model_type", "architecture", "n_params", "top1", "stored_bytes",
-                            "added_at"] if c in frame.columns]
+        keep = [c for c in ["model", "model_type", "architecture", "n_params", "n_covered", "coverage", "top1",
+                            "top5", "tags", "stored_bytes", "added_at"] if c in frame.columns]
         frame = frame[keep]
+        frame = _blank_missing(frame, "-")  # CSV writes every missing value as an empty cell, JSON as null
     _emit(frame, args)
     return 0
+
+
+def _blank_missing(frame, fill: str):
+    """``frame`` with every missing cell (None, NaN, <NA>, NaT) shown as ``fill``, so a printed listing
+    never mixes None, <NA> and NaN."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].isna().any():
+            out[c] = out[c].astype(object).where(out[c].notna(), fill)
+    return out
 
 
 def run_show(args) -> int:
     import pandas as pd
 
-    from ...store import published_layout
-
     with _open(args, read_only=True) as store:
         shown = store.show(args.model)
+        table = None
+        if "factors" in shown["derived"]:
+            table = store.published_table([args.model], which=args.which, error_type=args.error_type)
+
     def plain(v):
         if v is None or v is pd.NA or (isinstance(v, float) and v != v):
             return None
@@ -206,11 +219,12 @@ def run_show(args) -> int:
         return str(v)
 
     meta = {k: plain(v) for k, v in shown["model"].items()}
-    print(json.dumps({"model": meta, "tags": shown["tags"]}, indent=1, default=str))
     derived = shown["derived"]
-    if "factors" in derived and "summary" in derived:
-        table = published_layout(derived["factors"], derived["summary"], which=args.which,
-                                 error_type=args.error_type)
+    summary = {}
+    if "summary" in derived and len(derived["summary"]) == 1:
+        summary = {k: plain(v) for k, v in derived["summary"].iloc[0].items() if k != "model"}
+    print(json.dumps({"model": meta, "tags": shown["tags"], "summary": summary}, indent=1, default=str))
+    if table is not None:
         print(f"\nImageNet-X factor accuracies ({args.which} factor, {args.error_type}; annotations CC BY-NC 4.0):")
         print(table.T.to_string())
     return 0
