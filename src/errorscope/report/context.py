@@ -88,6 +88,13 @@ class ReportContext:
     def models(self) -> list[str]:
         return [str(m) for m in self.summary["model"]]
 
+    def figure_inputs(self, *, which: str = "top", error_type: str = "class"):
+        """The report's models as :class:`~errorscope.plots.FigureInputs` (what the figures draw)."""
+        from ..plots._inputs import FigureInputs
+
+        return FigureInputs.from_tables(self.factors, summary=self.summary, taxonomy=self.taxonomy, which=which,
+                                        error_type=error_type)
+
     @classmethod
     def from_population(cls, pop, *, taxonomy: pd.DataFrame | None = None, taxonomy_images: pd.DataFrame | None = None,
                         taxonomy_labels: str | None = "real", images_dir: str | Path | None = None,
@@ -145,7 +152,9 @@ class ReportContext:
                               T.population_comparison(factors, published_table("imagenet_testbed"))],
                              ignore_index=True)
         if figures:
-            fig_uris = _figures(factors, taxonomy, dpi=dpi, summary=summary)
+            from ..plots._inputs import FigureInputs
+
+            fig_uris = _figures(FigureInputs.from_tables(factors, summary=summary, taxonomy=taxonomy), dpi=dpi)
         examples, ex_note = None, cls.examples_note
         if images_dir is not None:
             from .images import category_examples, factor_examples
@@ -195,28 +204,26 @@ def _taxonomy_note(taxonomy: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
-def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int,
-             summary: pd.DataFrame | None = None) -> dict[str, str]:
-    """Draw the report's figures and return them as PNG data URIs."""
-    import base64
-    import io
+#: Above this many models the report draws no per-model matplotlib panel (the page's own charts show the picked
+#: model instead).
+MAX_PANEL_MODELS = 6
 
-    from ..plots._base import pyplot
-    from ..plots.figure_set import build_figures
-    from .tables import wide_factor_table, wide_metaclass_table
 
-    plt = pyplot()
-    overall = factors[(factors["metaclass"] == "all") & (factors["error_type"] == "class") & (factors["factor"] != "average")
-                      & (factors["which"] == "top")]
-    eth = user_eth_stats(taxonomy)
-    builders = build_figures(user_table=wide_factor_table(factors, summary=summary), user_metaclass_table=wide_metaclass_table(factors),
-                             user_factors=overall, user_eth_stats=eth,
-                             include=REPORT_FIGURES)
-    out = {}
-    for name, build in builders.items():
-        fig = build()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-        plt.close(fig)
-        out[name] = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-    return out
+def _figures(inputs, *, dpi: int, jobs: int | None = None) -> dict[str, str]:
+    """Draw the report's figures (worker processes, see :class:`~errorscope.plots.FigureDrawer`) as PNG data URIs."""
+    import tempfile
+
+    from ..plots.figure_set import FigureDrawer
+
+    kwargs = inputs.build_kwargs(metaclass_models=inputs.models if len(inputs.models) <= MAX_PANEL_MODELS else [],
+                                 max_error_ratio_models=MAX_PANEL_MODELS)
+    if kwargs["user_metaclass_factors"] is not None and kwargs["user_metaclass_factors"].empty:
+        kwargs["user_metaclass_factors"] = None
+    with tempfile.TemporaryDirectory() as tmp, FigureDrawer(jobs) as drawer:
+        names = [n for n in REPORT_FIGURES if n != "model_metaclasses"] + [
+            f"model_metaclasses_{m}" for m in (inputs.models if kwargs["user_metaclass_factors"] is not None else [])]
+        if kwargs["user_factors"] is None:
+            names.remove("model_error_ratios")
+        drawer.submit(tmp, names=names, dpi=dpi, **kwargs)
+        written = drawer.collect()
+        return {name: png_data_uri(paths[0]) for name, paths in written.items()}
