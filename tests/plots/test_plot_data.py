@@ -112,6 +112,8 @@ def test_robust_susceptible_uses_the_interval_not_the_point_estimate():
         ("all", "smaller", 2, 1.0, 0.00, 0.00, 4.10),        # 2 images, ER 0: interval spans 1, never robust
         ("all", "texture", 800, 0.5, 2.04, 1.90, 2.18),      # susceptible
         ("all", "object_blocking", 1, 0.0, 12.9, 0.9, 40.0),  # 1 image, ER 12.9: never susceptible
+        ("all", "shape", 1, 0.0, 13.4, 2.76, 13.4),          # 1 image, interval clear of 1: still not a finding
+        ("all", "style", 29, 0.2, 3.0, 2.1, 3.6),            # 29 images < MIN_IMAGES: not a finding
         ("all", "brighter", 300, 0.8, 1.05, 0.92, 1.19),     # interval spans 1: neither
         ("all", "larger", 400, 0.85, 0.97, 0.99, nan),       # no upper bound: dropped
         ("all", "average", 46110, 0.8, nan, nan, nan),
@@ -119,6 +121,8 @@ def test_robust_susceptible_uses_the_interval_not_the_point_estimate():
     got = D.robust_susceptible(rows, k=3)
     assert got[["factor", "kind"]].values.tolist() == [["pose", "robust"], ["texture", "susceptible"]]
     assert got["total"].tolist() == [5000, 800]
+    assert D.MIN_IMAGES == 30
+    assert D.robust_susceptible(rows, min_images=1)["factor"].tolist() == ["pose", "texture", "style", "shape"]
 
 
 def test_metaclass_panels_pick_weakest_metaclasses_and_mark_empty_panels():

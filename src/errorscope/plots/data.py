@@ -23,7 +23,7 @@ from ..imagenetx._groups import check_factor_table
 from ..taxonomy._published import ETH_CATEGORY_NAMES
 
 __all__ = [
-    "factor_shares", "active_factor_counts", "factor_scatter_points", "robust_susceptible",
+    "factor_shares", "active_factor_counts", "factor_scatter_points", "MIN_IMAGES", "is_finding", "robust_susceptible",
     "metaclass_panels", "eth_points", "linear_fits",
 ]
 
@@ -102,23 +102,41 @@ def factor_scatter_points(table: pd.DataFrame, groups: pd.Series | Mapping[str, 
     return long[["model", "group", "facet", "x", "y"]].reset_index(drop=True), list(order.index)
 
 
-def robust_susceptible(rows: pd.DataFrame, *, k: int = 3) -> pd.DataFrame:
+#: Fewest images a factor cell needs to be coloured or listed as a finding. The Wilson interval of one failed
+#: image already lies above 1 when the model's error rate is low (bird/shape of ViT: n = 1, interval [2.8, 13.4]),
+#: so the interval alone does not protect against single-image cells.
+MIN_IMAGES = 30
+
+
+def is_finding(error_ratio, er_low, er_high, total, *, min_images: int = MIN_IMAGES):
+    """Whether factor cells are findings: at least ``min_images`` images and an interval on one side of 1.
+
+    Works on scalars and arrays alike; NaN bounds are never findings.
+    """
+    lo, hi, n = (np.asarray(x, dtype=float) for x in (er_low, er_high, total))
+    with np.errstate(invalid="ignore"):
+        return (n >= min_images) & ((hi < 1) | (lo > 1)) & np.isfinite(np.asarray(error_ratio, dtype=float))
+
+
+def robust_susceptible(rows: pd.DataFrame, *, k: int = 3, min_images: int = MIN_IMAGES) -> pd.DataFrame:
     """A model's most robust and most susceptible factors, only where the error-ratio interval excludes 1.
 
     Parameters
     ----------
     rows : tidy factor rows of one group (columns ``factor, error_ratio, er_low, er_high, total``).
     k : at most this many factors of each kind.
+    min_images : factors resting on fewer images are never listed (:data:`MIN_IMAGES`).
 
     Returns
     -------
     DataFrame with columns ``factor, error_ratio, er_low, er_high, total, kind``: up to ``k`` "robust" factors
     (interval upper bound below 1, lowest error ratio first) then up to ``k`` "susceptible" factors (lower bound
-    above 1, shown in ascending order, the highest last). A factor backed by few images has a wide interval and is
-    never listed unless that interval lies on one side of 1.
+    above 1, shown in ascending order, the highest last). A factor on fewer than ``min_images`` images is never
+    listed, whatever its interval.
     """
     cols = ["factor", "error_ratio", "er_low", "er_high", "total"]
     r = rows[rows["factor"].isin(FACTORS)][cols].dropna(subset=["error_ratio", "er_low", "er_high"])
+    r = r[is_finding(r["error_ratio"], r["er_low"], r["er_high"], r["total"], min_images=min_images)]
     low = r[r["er_high"] < 1].sort_values("error_ratio", kind="stable").head(k)
     high = r[r["er_low"] > 1].sort_values("error_ratio", kind="stable").tail(k)
     return pd.concat([low.assign(kind="robust"), high.assign(kind="susceptible")], ignore_index=True)[cols + ["kind"]]

@@ -99,7 +99,8 @@ class ReportContext:
     def from_population(cls, pop, *, taxonomy: pd.DataFrame | None = None, taxonomy_images: pd.DataFrame | None = None,
                         taxonomy_labels: str | None = "real", images_dir: str | Path | None = None,
                         figures: bool = True, comparison: bool = True, title: str | None = None,
-                        n_examples: int = 6, dpi: int = 90) -> "ReportContext":
+                        n_examples: int = 6, dpi: int = 90, progress: bool = False,
+                        jobs: int | None = None) -> "ReportContext":
         """Compute every table of the report for a population of models on the ImageNet validation set.
 
         Numbers come from :func:`errorscope.results.analyze` (via :func:`errorscope.report.tables.report_tables`).
@@ -110,8 +111,36 @@ class ReportContext:
         ``images_dir`` (an ImageNet val folder, flat or one folder per wnid) adds thumbnails of mistakes per
         factor and per error category (from the computed taxonomy, or ``taxonomy_images`` with columns
         ``model, file_name, category, true_name, predicted_name``).
+        The figures are drawn by ``jobs`` worker processes (:class:`~errorscope.plots.FigureDrawer`) while the
+        other tables are computed; ``progress`` shows a bar over the steps.
         """
+        import tempfile
+
+        from tqdm.auto import tqdm
+
+        from ..plots._inputs import FigureInputs
+        from ..plots.figure_set import FigureDrawer
         from . import tables as T
+
+        steps = ["factor tables", "mistakes"] + (["error taxonomy"] if taxonomy is None and taxonomy_labels else []) \
+            + (["comparison"] if comparison else []) + (["examples"] if images_dir is not None else []) \
+            + (["figures"] if figures else [])
+        bar = tqdm(total=len(steps), desc="report", unit="step", disable=not progress)
+
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        with tempfile.TemporaryDirectory() as tmp, FigureDrawer(jobs if figures else 1) as drawer:
+            ctx = cls._build(pop, T, FigureInputs, drawer, tmp, step, taxonomy=taxonomy, taxonomy_images=taxonomy_images,
+                             taxonomy_labels=taxonomy_labels, images_dir=images_dir, figures=figures,
+                             comparison=comparison, title=title, n_examples=n_examples, dpi=dpi)
+        bar.close()
+        return ctx
+
+    @classmethod
+    def _build(cls, pop, T, FigureInputs, drawer, tmp, step, *, taxonomy, taxonomy_images, taxonomy_labels, images_dir,
+               figures, comparison, title, n_examples, dpi) -> "ReportContext":
 
         notes = [
             "Top-1, top-5 and ReaL accuracies are over the images a model has a prediction for (a missing "
@@ -124,10 +153,16 @@ class ReportContext:
             "the headline ReaL accuracy excludes those images (the ReaL protocol).",
         ]
         summary, factors = T.report_tables(pop)
+        step("factor tables")
+        if figures:  # the factor figures draw in the workers while the rest is computed
+            _submit_figures(drawer, tmp, FigureInputs.from_tables(factors, summary=summary), dpi=dpi,
+                            names=[n for n in REPORT_FIGURES if not n.startswith("error_categories")])
         mistakes = T.top_mistakes(pop)
+        step("mistakes")
         tax_note = ""
         if taxonomy is None and taxonomy_labels is not None:
             taxonomy, result = T.taxonomy_tables(pop, labels=taxonomy_labels)
+            step("error taxonomy")
             if images_dir is not None and taxonomy_images is None:
                 taxonomy_images = T.category_images(result)
         if taxonomy is not None:
@@ -139,7 +174,10 @@ class ReportContext:
                          "non-problematic images of the error taxonomy's label source, counting collapsed-mapping "
                          "and multi-label predictions as correct; label source and CLIP step are stated in the "
                          "error-taxonomy section.")
-        else:
+        if figures:
+            _submit_figures(drawer, tmp, FigureInputs.from_tables(factors, summary=summary, taxonomy=taxonomy), dpi=dpi,
+                            names=[n for n in REPORT_FIGURES if n.startswith("error_categories")])
+        if taxonomy is None:
             tax_note = "Run without --no-taxonomy (or pass per-model stats in the ETH non_problematic_stats layout) " \
                        "to fill it; the figure shows the published population only."
         comp = None
@@ -151,10 +189,7 @@ class ReportContext:
             comp = pd.concat([T.accuracy_comparison(summary, eth_stats("imagenet", ("all",))["all"]),
                               T.population_comparison(factors, published_table("imagenet_testbed"))],
                              ignore_index=True)
-        if figures:
-            from ..plots._inputs import FigureInputs
-
-            fig_uris = _figures(FigureInputs.from_tables(factors, summary=summary, taxonomy=taxonomy), dpi=dpi)
+            step("comparison")
         examples, ex_note = None, cls.examples_note
         if images_dir is not None:
             from .images import category_examples, factor_examples
@@ -166,6 +201,10 @@ class ReportContext:
             if examples.empty:
                 examples = None
             ex_note = f"no mistake of these models has an image in {images_dir}."
+            step("examples")
+        if figures:
+            fig_uris = {name: png_data_uri(paths[0]) for name, paths in drawer.collect().items()}
+            step("figures")
         return cls(summary=summary, factors=factors, mistakes=mistakes, taxonomy=taxonomy, comparison=comp,
                    figures=fig_uris, examples=examples, notes=notes, taxonomy_note=tax_note,
                    title=title or f"errorscope report: {', '.join(pop.models[:6])}{' …' if len(pop) > 6 else ''}",
@@ -209,21 +248,18 @@ def _taxonomy_note(taxonomy: pd.DataFrame) -> str:
 MAX_PANEL_MODELS = 6
 
 
-def _figures(inputs, *, dpi: int, jobs: int | None = None) -> dict[str, str]:
-    """Draw the report's figures (worker processes, see :class:`~errorscope.plots.FigureDrawer`) as PNG data URIs."""
-    import tempfile
-
-    from ..plots.figure_set import FigureDrawer
-
-    kwargs = inputs.build_kwargs(metaclass_models=inputs.models if len(inputs.models) <= MAX_PANEL_MODELS else [],
-                                 max_error_ratio_models=MAX_PANEL_MODELS)
-    if kwargs["user_metaclass_factors"] is not None and kwargs["user_metaclass_factors"].empty:
+def _submit_figures(drawer, out_dir: str, inputs, *, dpi: int, names: list[str]) -> None:
+    """Queue the report figures ``names`` (``model_metaclasses`` = one per model, up to :data:`MAX_PANEL_MODELS`)."""
+    few = len(inputs.models) <= MAX_PANEL_MODELS
+    kwargs = inputs.build_kwargs(metaclass_models=inputs.models if few else [], max_error_ratio_models=MAX_PANEL_MODELS)
+    names = list(names)
+    if "model_metaclasses" in names:
+        names.remove("model_metaclasses")
+        if few and kwargs["user_metaclass_factors"] is not None:
+            names += [f"model_metaclasses_{m}" for m in inputs.models]
+    if kwargs["user_metaclass_factors"] is not None and not few:
         kwargs["user_metaclass_factors"] = None
-    with tempfile.TemporaryDirectory() as tmp, FigureDrawer(jobs) as drawer:
-        names = [n for n in REPORT_FIGURES if n != "model_metaclasses"] + [
-            f"model_metaclasses_{m}" for m in (inputs.models if kwargs["user_metaclass_factors"] is not None else [])]
-        if kwargs["user_factors"] is None:
-            names.remove("model_error_ratios")
-        drawer.submit(tmp, names=names, dpi=dpi, **kwargs)
-        written = drawer.collect()
-        return {name: png_data_uri(paths[0]) for name, paths in written.items()}
+    if kwargs["user_factors"] is None and "model_error_ratios" in names:
+        names.remove("model_error_ratios")
+    if names:
+        drawer.submit(out_dir, names=names, dpi=dpi, **kwargs)

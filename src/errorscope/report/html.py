@@ -13,6 +13,7 @@ import pandas as pd
 from .._io import atomic_open
 from .._optional import require
 from ..constants import FACTORS, METACLASSES
+from ..plots.data import MIN_IMAGES
 from .context import ReportContext
 
 __all__ = ["build_report", "write_report"]
@@ -83,11 +84,6 @@ def _data_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]],
         cols.append(vals)
     kinds = ["er" if c in intervals else kind for c, _, kind in columns]
     return {"headers": headers, "rows": [], "data": {"kinds": kinds, "rows": [list(r) for r in zip(*cols)]}}
-
-
-def _er_clear(v, lo, hi) -> bool:
-    """Whether an error-ratio cell is a finding: its interval lies on one side of 1."""
-    return not (_isnan(v) or _isnan(lo) or _isnan(hi)) and (float(hi) < 1 or float(lo) > 1)
 
 
 def _select(frame: pd.DataFrame, column: str, col_index: int, label: str, order=None) -> dict:
@@ -224,7 +220,7 @@ def build_report(context: ReportContext) -> str:
         title=context.title, models=context.models, version=__version__,
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         css=jinja2.utils.markupsafe.Markup(css), js=jinja2.utils.markupsafe.Markup(js),
-        cards=cards, summary=summary, er_data=er_data, factor_table=factor_table,
+        cards=cards, summary=summary, min_images=MIN_IMAGES, er_data=er_data, factor_table=factor_table,
         factor_selects=[_select(ft, "model", 0, "models", context.models), _select(ft, "error_type", 1, "error types")],
         metaclass_table=metaclass_table,
         metaclass_selects=[_select(wide, "model", 0, "models", context.models), _select(wide, "metaclass", 1, "metaclasses", METACLASSES)],

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         reuse = figures and "png" in args.formats
         ctx = ReportContext.from_population(pop, images_dir=args.images, figures=figures and not reuse,
                                             taxonomy_labels=None if args.no_taxonomy else args.labels,
-                                            title="errorscope demo: the four ImageNet-X paper models")
+                                            title="errorscope demo: the four ImageNet-X paper models", progress=True)
         print(f"[{time.perf_counter() - start:5.1f}s] computed the factor tables"
               + ("" if ctx.taxonomy is None else f" and the error taxonomy ({args.labels} labels, CLIP step skipped)"))
         if figures:

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         taxonomy = pd.read_csv(args.taxonomy)
     ctx = ReportContext.from_population(pop, taxonomy=taxonomy, images_dir=args.images,
                                         taxonomy_labels=None if args.no_taxonomy else args.labels,
-                                        figures=not args.no_figures, title=args.title)
+                                        figures=not args.no_figures, title=args.title, progress=True)
     path = write_report(ctx, args.out)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(pop)} models)")
     return 0

@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   var tooltip = document.getElementById("tooltip");
+  var MIN_IMAGES = Number(document.body.getAttribute("data-min-images") || 30);
 
   function showTip(evt, text) {
     tooltip.textContent = text;
@@ -32,7 +33,9 @@
       td.appendChild(small);
       td.title = "error ratio " + er.toFixed(3) + ", 95% interval [" + (lo === null ? "n/a" : lo.toFixed(3)) + ", " +
         (hi === null ? "n/a" : hi.toFixed(3)) + "] on " + n + " images";
-      if (lo !== null && hi !== null && (hi < 1 || lo > 1)) { td.style.background = erColour(er); td.className = "clear"; }
+      if (n !== null && n >= MIN_IMAGES && lo !== null && hi !== null && (hi < 1 || lo > 1)) {
+        td.style.background = erColour(er); td.className = "clear";
+      }
       return;
     }
     td.setAttribute("data-value", String(v));
