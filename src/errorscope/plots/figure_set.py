@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..constants import FACTORS
 from ..exceptions import InvalidInputError
 from ..imagenetx._stats import factor_correlations
 from ..imagenetx._model_types import MODEL_TYPE_ORDER
