@@ -99,12 +99,62 @@ def test_augmentation_strength_parsing():
         augmentation_strength(["a"], "blur")
 
 
-def test_metaclass_panels_vit_worst_three_and_dog():
-    panels = D.metaclass_panels(published_table("base", metaclass=True), published_table("base"), "ViT")
+def _tidy(model, rows):
+    """Hand-built tidy rows: (metaclass, factor, total, accuracy, error_ratio, er_low, er_high)."""
+    return pd.DataFrame([dict(model=model, metaclass=m, factor=f, total=n, accuracy=a, error_ratio=e, er_low=lo,
+                              er_high=hi) for m, f, n, a, e, lo, hi in rows])
+
+
+def test_robust_susceptible_uses_the_interval_not_the_point_estimate():
+    nan = np.nan
+    rows = _tidy("m", [
+        ("all", "pose", 5000, 0.9, 0.50, 0.45, 0.56),        # robust: interval below 1
+        ("all", "smaller", 2, 1.0, 0.00, 0.00, 4.10),        # 2 images, ER 0: interval spans 1, never robust
+        ("all", "texture", 800, 0.5, 2.04, 1.90, 2.18),      # susceptible
+        ("all", "object_blocking", 1, 0.0, 12.9, 0.9, 40.0),  # 1 image, ER 12.9: never susceptible
+        ("all", "shape", 1, 0.0, 13.4, 2.76, 13.4),          # 1 image, interval clear of 1: still not a finding
+        ("all", "style", 29, 0.2, 3.0, 2.1, 3.6),            # 29 images < MIN_IMAGES: not a finding
+        ("all", "brighter", 300, 0.8, 1.05, 0.92, 1.19),     # interval spans 1: neither
+        ("all", "larger", 400, 0.85, 0.97, 0.99, nan),       # no upper bound: dropped
+        ("all", "average", 46110, 0.8, nan, nan, nan),
+    ])
+    got = D.robust_susceptible(rows, k=3)
+    assert got[["factor", "kind"]].values.tolist() == [["pose", "robust"], ["texture", "susceptible"]]
+    assert got["total"].tolist() == [5000, 800]
+    assert D.MIN_IMAGES == 30
+    assert D.robust_susceptible(rows, min_images=1)["factor"].tolist() == ["pose", "texture", "style", "shape"]
+
+
+def test_metaclass_panels_pick_weakest_metaclasses_and_mark_empty_panels():
+    nan = np.nan
+    rows = _tidy("m", [
+        ("all", "average", 46110, 0.80, nan, nan, nan), ("all", "texture", 800, 0.5, 2.0, 1.8, 2.2),
+        ("vessel", "average", 900, 0.55, nan, nan, nan), ("vessel", "smaller", 2, 0.0, 2.2, 0.6, 2.2),
+        ("bird", "average", 3000, 0.70, nan, nan, nan), ("bird", "pose", 1500, 0.8, 0.66, 0.6, 0.73),
+        ("dog", "average", 6000, 0.75, nan, nan, nan), ("dog", "pattern", 600, 0.6, 1.6, 1.4, 1.8),
+        ("food", "average", 2000, 0.90, nan, nan, nan),
+    ])
+    panels = D.metaclass_panels(rows, "m", n_worst=2)
+    assert list(pd.unique(panels["panel"])) == ["vessel", "bird", "dog", "overall"]
+    vessel = panels[panels.panel == "vessel"]
+    assert vessel["kind"].tolist() == ["none"]  # its only factor rests on 2 images: not a finding
+    assert panels.loc[panels.panel == "bird", ["factor", "kind"]].values.tolist() == [["pose", "robust"]]
+    assert panels.loc[panels.panel == "overall", "average"].iloc[0] == 0.80
+    with pytest.raises(InvalidInputError, match="per-metaclass"):
+        D.metaclass_panels(rows[rows.metaclass == "all"], "m")
+
+
+def test_metaclass_panels_of_vit_from_its_predictions():
+    from errorscope.plots.figure_set import _paper_model_factors
+
+    rows = _paper_model_factors("ViT", "top", "class")
+    panels = D.metaclass_panels(rows, "ViT")
     assert list(pd.unique(panels["panel"])) == ["vessel", "snake", "commodity", "dog", "overall"]
     overall = panels[panels.panel == "overall"]
-    assert overall["factor"].tolist() == ["pose", "brighter", "pattern", "object_blocking", "subcategory", "texture"]
-    assert (overall["kind"] == ["robust"] * 3 + ["susceptible"] * 3).all()
+    # the published ViT error ratios: texture 2.04 is the most susceptible factor, its interval clear of 1
+    assert overall["factor"].iloc[-1] == "texture" and overall["error_ratio"].iloc[-1] == pytest.approx(2.0446, abs=1e-4)
+    shown = panels[panels.kind != "none"]
+    assert ((shown.kind == "robust") == (shown.er_high < 1)).all() and ((shown.kind == "susceptible") == (shown.er_low > 1)).all()
 
 
 def test_eth_points_and_linear_fits():

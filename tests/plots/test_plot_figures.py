@@ -133,11 +133,18 @@ def test_error_ratios_with_intervals():
 
 
 def test_metaclass_panels_figure():
-    panels = D.metaclass_panels(published_table("base", metaclass=True), published_table("base"), "ViT")
-    fig = plot_model_metaclasses(panels, model="ViT")
-    assert [ax.get_title() for ax in fig.axes] == ["vessel", "snake", "commodity", "dog", "overall"]
-    assert all(len(ax.patches) == 6 for ax in fig.axes)
-    assert fig.axes[0].get_xlabel() == "error ratio"
+    nan = np.nan
+    rows = pd.DataFrame([dict(model="m", metaclass=m, factor=f, total=n, accuracy=a, error_ratio=e, er_low=lo, er_high=hi)
+                         for m, f, n, a, e, lo, hi in [
+                             ("all", "average", 46110, 0.8, nan, nan, nan), ("all", "texture", 800, 0.5, 2.0, 1.8, 2.2),
+                             ("all", "pose", 5000, 0.9, 0.5, 0.45, 0.56),
+                             ("vessel", "average", 900, 0.55, nan, nan, nan), ("vessel", "smaller", 2, 0, 2.2, 0.6, 2.2)]])
+    fig = plot_model_metaclasses(D.metaclass_panels(rows, "m"), model="m")
+    assert [ax.get_title() for ax in fig.axes] == ["vessel", "overall"]
+    assert len(fig.axes[0].patches) == 0 and "interval clear of 1" in fig.axes[0].texts[0].get_text()
+    assert len(fig.axes[1].patches) == 2
+    assert [t.get_text() for t in fig.axes[1].get_yticklabels()] == ["pose (n=5,000)", "texture (n=800)"]
+    assert fig.axes[1].get_xlabel() == "error ratio"
 
 
 def test_augmentation_effects_figure():

@@ -25,19 +25,31 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 
 @pytest.fixture(scope="module")
-def page(demo_dir):
-    events = {"console": [], "requests": []}
+def browser():
+    """One headless Chromium (persistent context) shared by the pages of this module."""
     with sync_api.sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
         ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=ARGS,
                                                    viewport={"width": 1300, "height": 900})
-        pg = ctx.new_page()
-        pg.on("console", lambda m: events["console"].append((m.type, m.text)))
-        pg.on("pageerror", lambda e: events["console"].append(("pageerror", str(e))))
-        pg.on("request", lambda r: events["requests"].append(r.url))
-        pg.goto((demo_dir / "report.html").as_uri())
-        pg.wait_for_load_state("load")
-        yield pg, events
+        yield ctx
         ctx.close()
+
+
+def open_page(browser, path):
+    events = {"console": [], "requests": []}
+    pg = browser.new_page()
+    pg.on("console", lambda m: events["console"].append((m.type, m.text)))
+    pg.on("pageerror", lambda e: events["console"].append(("pageerror", str(e))))
+    pg.on("request", lambda r: events["requests"].append(r.url))
+    pg.goto(path.as_uri())
+    pg.wait_for_load_state("load")
+    return pg, events
+
+
+@pytest.fixture(scope="module")
+def page(browser, demo_dir):
+    pg, events = open_page(browser, demo_dir / "report.html")
+    yield pg, events
+    pg.close()
 
 
 def column(pg, table_id, col):
@@ -128,3 +140,73 @@ def test_taxonomy_section_filters_by_group(page):
     pg.screenshot(path=str(ARTIFACTS / "report_taxonomy.png"))
     pg.select_option('select.table-select[data-table="taxonomy-table"][data-col="1"]', "")
     assert len(column(pg, "taxonomy-table", 1)) == total
+
+
+@pytest.fixture(scope="module")
+def page100(browser, tmp_path_factory):
+    """A report on 100 synthetic models (the published ViT predictions, 2-30 % of the images given a random class)."""
+    import numpy as np
+    import pandas as pd
+
+    from errorscope.cli.main import main
+    from errorscope.resources import resource_path
+
+    root = tmp_path_factory.mktemp("many")
+    base = pd.read_csv(resource_path("imagenetx/model_predictions/base/ViT.csv"))
+    rng = np.random.default_rng(12)
+    for i in range(100):
+        pred = base["predicted_class"].to_numpy().copy()
+        flip = rng.random(pred.size) < rng.uniform(0.02, 0.3)
+        pred[flip] = rng.integers(0, 1000, int(flip.sum()))
+        base.assign(predicted_class=pred).to_csv(root / f"model{i:03d}.csv", index=False)
+    html = root / "report.html"
+    assert main(["report", str(root), "--out", str(html)]) == 0
+    pg, events = open_page(browser, html)
+    yield pg, events, html
+    pg.close()
+
+
+@pytest.mark.slow
+def test_hundred_models_page_table_picker_and_no_errors(page100):
+    pg, events, html = page100
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / "report_100_models.png"))
+    assert [e for e in events["console"] if e[0] in ("error", "pageerror")] == []
+    assert all(u.startswith(("file:", "data:")) for u in events["requests"]), events["requests"]
+    assert html.stat().st_size < 5e6
+    # one sortable headline table, no card per model
+    assert pg.locator(".card").count() == 0
+    assert pg.locator("#summary-table tbody tr").count() == 100
+    # no per-model matplotlib panel repeated for every model
+    assert pg.locator("img").count() <= 3
+    # the tables built from JSON hold every model's rows
+    assert pg.locator("#factor-table tbody tr").count() == 100 * 16 * 3 + 100 * 3  # 16 factors + average, 3 error types
+    assert pg.locator("#metaclass-table tbody tr").count() == 100 * 17
+    # the picker shows one model in every per-model table and in the chart
+    pg.select_option("#model-pick", "model042")
+    for table in ("factor-table", "metaclass-table", "mistakes-table", "comparison-table"):
+        shown = column(pg, table, 0)
+        assert shown and set(shown) == {"model042"}, table
+    assert pg.locator("#er-model").input_value() == "model042"
+    assert pg.locator("#er-chart rect.bar").count() == 16
+    pg.select_option("#model-pick", "")
+    assert len(column(pg, "metaclass-table", 0)) == 100 * 17
+
+
+@pytest.mark.slow
+def test_metaclass_cells_coloured_only_when_interval_excludes_one(page100):
+    pg, _, _ = page100
+    cells = pg.eval_on_selector_all(
+        "#metaclass-table tbody td[title]",
+        "tds => tds.map(t => [t.title, t.style.background !== '', t.querySelector('small.n').textContent])")
+    assert cells
+    import re
+
+    for title, coloured, n in cells:
+        lo, hi = (float(x) for x in re.search(r"\[([-\d.]+), ([-\d.]+)\]", title).groups())
+        if 1.0 not in (lo, hi):  # the title rounds to 3 decimals
+            assert coloured == ((hi < 1 or lo > 1) and int(n[2:].replace(",", "")) >= 30), title
+        assert n.startswith("n=")
+    # cells backed by 1-2 images exist (some with an interval clear of 1) and none of them is coloured
+    few = [c for c in cells if c[2] in ("n=1", "n=2")]
+    assert few and not any(c[1] for c in few)

@@ -48,3 +48,28 @@ def test_plots_command_subset_with_user_models(tmp_path, capsys):
                      "model_metaclasses_ViT.svg"]
     assert main(["plots", "--out", str(tmp_path), "--list"]) == 0
     assert "spearman_val_correlation_heatmap" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_report_and_plots_from_a_store(tmp_path, capsys):
+    """`report --store` reports the stored models (same numbers as from their files); `plots --store` draws the
+    stored models and never the paper's ViT as their metaclass figure."""
+    import re
+
+    store = str(tmp_path / "runs.duckdb")
+    files = [str(resource_path(f"imagenetx/model_predictions/base/{m}.csv")) for m in ("ViT", "SimCLR")]
+    assert main(["store", "add", *files, "--store", store]) == 0
+    out = tmp_path / "r.html"
+    assert main(["report", "--store", store, "--models", "SimCLR", "--out", str(out), "--no-figures",
+                 "--no-taxonomy"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "68.14%" in html and "1 model: SimCLR" in html  # SimCLR top-1 (spec), the stored predictions
+    assert main(["report", "--store", store, "--models", "nope", "--out", str(out)]) == 1
+    assert "no stored model(s) ['nope']" in capsys.readouterr().err
+    assert main(["report", *files, "--store", store, "--out", str(out)]) == 1
+    assert "one of them" in capsys.readouterr().err
+    figs = tmp_path / "figs"
+    assert main(["plots", "--store", store, "--out", str(figs), "--only", "model_metaclasses",
+                 "model_error_ratios", "--dpi", "40"]) == 0
+    assert sorted(p.name for p in figs.iterdir()) == ["model_error_ratios.png"]
+    assert re.search(r"no\s+per-metaclass figure", capsys.readouterr().err)

@@ -18,13 +18,12 @@ import pandas as pd
 
 from ..constants import FACTORS
 from ..exceptions import InvalidInputError
-from ..imagenetx._tables import error_ratios
 from ..metrics._regression import fit_line
 from ..imagenetx._groups import check_factor_table
 from ..taxonomy._published import ETH_CATEGORY_NAMES
 
 __all__ = [
-    "factor_shares", "active_factor_counts", "factor_scatter_points", "robust_susceptible",
+    "factor_shares", "active_factor_counts", "factor_scatter_points", "MIN_IMAGES", "is_finding", "robust_susceptible",
     "metaclass_panels", "eth_points", "linear_fits",
 ]
 
@@ -103,47 +102,83 @@ def factor_scatter_points(table: pd.DataFrame, groups: pd.Series | Mapping[str, 
     return long[["model", "group", "facet", "x", "y"]].reset_index(drop=True), list(order.index)
 
 
-def robust_susceptible(error_ratios: pd.Series, *, k: int = 3) -> pd.DataFrame:
-    """The ``k`` lowest (robust) and ``k`` highest (susceptible) error ratios of one row, NaN dropped.
+#: Fewest images a factor cell needs to be coloured or listed as a finding. The Wilson interval of one failed
+#: image already lies above 1 when the model's error rate is low (bird/shape of ViT: n = 1, interval [2.8, 13.4]),
+#: so the interval alone does not protect against single-image cells.
+MIN_IMAGES = 30
 
-    Returns columns ``factor, error_ratio, kind`` ("robust" then "susceptible", each ascending).
+
+def is_finding(error_ratio, er_low, er_high, total, *, min_images: int = MIN_IMAGES):
+    """Whether factor cells are findings: at least ``min_images`` images and an interval on one side of 1.
+
+    Works on scalars and arrays alike; NaN bounds are never findings.
     """
-    s = pd.Series(error_ratios, dtype=float)[[f for f in FACTORS if f in error_ratios.index]].dropna()
-    s = s.sort_values(kind="stable")
-    low, high = s.head(k), s.tail(k)
-    return pd.concat([
-        pd.DataFrame({"factor": low.index, "error_ratio": low.to_numpy(), "kind": "robust"}),
-        pd.DataFrame({"factor": high.index, "error_ratio": high.to_numpy(), "kind": "susceptible"}),
-    ], ignore_index=True)
+    lo, hi, n = (np.asarray(x, dtype=float) for x in (er_low, er_high, total))
+    with np.errstate(invalid="ignore"):
+        return (n >= min_images) & ((hi < 1) | (lo > 1)) & np.isfinite(np.asarray(error_ratio, dtype=float))
 
 
-def metaclass_panels(metaclass_table: pd.DataFrame, overall_table: pd.DataFrame, model: str, *,
-                     n_worst: int = 3, extra: Sequence[str] = ("dog",), k: int = 3) -> pd.DataFrame:
-    """Panels of a model's most robust and most susceptible factors (spec B §8 figure 7).
+def robust_susceptible(rows: pd.DataFrame, *, k: int = 3, min_images: int = MIN_IMAGES) -> pd.DataFrame:
+    """A model's most robust and most susceptible factors, only where the error-ratio interval excludes 1.
 
-    Panels: the model's ``n_worst`` metaclasses with the lowest ``average``, then the ``extra`` metaclasses,
-    then ``overall`` (from ``overall_table``). Error ratios are relative to each row's own ``average``.
+    Parameters
+    ----------
+    rows : tidy factor rows of one group (columns ``factor, error_ratio, er_low, er_high, total``).
+    k : at most this many factors of each kind.
+    min_images : factors resting on fewer images are never listed (:data:`MIN_IMAGES`).
 
-    Returns columns ``panel, average, factor, error_ratio, kind``.
+    Returns
+    -------
+    DataFrame with columns ``factor, error_ratio, er_low, er_high, total, kind``: up to ``k`` "robust" factors
+    (interval upper bound below 1, lowest error ratio first) then up to ``k`` "susceptible" factors (lower bound
+    above 1, shown in ascending order, the highest last). A factor on fewer than ``min_images`` images is never
+    listed, whatever its interval.
     """
-    mt = metaclass_table.reset_index() if "model" not in metaclass_table.columns else metaclass_table
-    if model not in set(mt["model"]):
-        raise InvalidInputError(f"Model {model!r} is not in the metaclass table; it has {sorted(set(mt['model']))[:10]}.")
-    rows = mt[mt["model"] == model].set_index("metaclass")
-    worst = list(rows["average"].sort_values(kind="stable").index[:n_worst])
-    panels = worst + [m for m in extra if m in rows.index]
-    er = error_ratios(rows)
+    cols = ["factor", "error_ratio", "er_low", "er_high", "total"]
+    r = rows[rows["factor"].isin(FACTORS)][cols].dropna(subset=["error_ratio", "er_low", "er_high"])
+    r = r[is_finding(r["error_ratio"], r["er_low"], r["er_high"], r["total"], min_images=min_images)]
+    low = r[r["er_high"] < 1].sort_values("error_ratio", kind="stable").head(k)
+    high = r[r["er_low"] > 1].sort_values("error_ratio", kind="stable").tail(k)
+    return pd.concat([low.assign(kind="robust"), high.assign(kind="susceptible")], ignore_index=True)[cols + ["kind"]]
+
+
+def metaclass_panels(factors: pd.DataFrame, model: str, *, n_worst: int = 3, extra: Sequence[str] = ("dog",),
+                     k: int = 3) -> pd.DataFrame:
+    """Panels of a model's most robust and most susceptible factors (spec B §8 figure 7), interval-aware.
+
+    Parameters
+    ----------
+    factors : tidy factor rows (``model, metaclass, factor, total, accuracy, error_ratio, er_low, er_high``;
+        ``factor == "average"`` rows give each group's accuracy, ``metaclass == "all"`` the overall rows), e.g.
+        :attr:`errorscope.plots.FigureInputs.factors`.
+    model : the model drawn.
+    n_worst : the model's metaclasses with the lowest accuracy drawn first; then ``extra``, then ``overall``.
+    k : factors per kind (:func:`robust_susceptible`).
+
+    Returns
+    -------
+    DataFrame with columns ``panel, average, factor, error_ratio, er_low, er_high, total, kind``; a panel with
+    no factor whose interval excludes 1 has one row with ``kind == "none"`` (drawn as "no clear factor").
+    """
+    missing = [c for c in ("model", "metaclass", "factor", "total", "accuracy", "error_ratio", "er_low", "er_high")
+               if c not in factors.columns]
+    if missing:
+        raise InvalidInputError(f"Expected tidy factor rows; columns {missing} are missing (got {list(factors.columns)}).")
+    rows = factors[factors["model"] == model]
+    if rows.empty or not (rows["metaclass"] != "all").any():
+        raise InvalidInputError(f"Model {model!r} has no per-metaclass factor rows; models with them: "
+                                f"{sorted(set(factors.loc[factors['metaclass'] != 'all', 'model']))[:10]}.")
+    avg = rows[rows["factor"] == "average"].set_index("metaclass")["accuracy"]
+    worst = list(avg.drop(index="all", errors="ignore").sort_values(kind="stable").index[:n_worst])
+    panels = worst + [m for m in extra if m in avg.index and m not in worst] + (["overall"] if "all" in avg.index else [])
     frames = []
     for p in panels:
-        f = robust_susceptible(er.loc[p, FACTORS], k=k)
-        f.insert(0, "average", float(rows.loc[p, "average"]))
+        f = robust_susceptible(rows[rows["metaclass"] == ("all" if p == "overall" else p)], k=k)
+        if f.empty:
+            f = pd.DataFrame({"factor": [""], "error_ratio": [np.nan], "er_low": [np.nan], "er_high": [np.nan],
+                              "total": [0], "kind": ["none"]})
+        f.insert(0, "average", float(avg.get("all" if p == "overall" else p, np.nan)))
         f.insert(0, "panel", p)
-        frames.append(f)
-    overall = check_factor_table(overall_table)
-    if model in overall.index:
-        f = robust_susceptible(error_ratios(overall.loc[[model]]).iloc[0], k=k)
-        f.insert(0, "average", float(overall.loc[model, "average"]))
-        f.insert(0, "panel", "overall")
         frames.append(f)
     return pd.concat(frames, ignore_index=True)
 

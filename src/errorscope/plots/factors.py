@@ -123,23 +123,34 @@ def plot_model_comparison(comparison: pd.DataFrame, *, value_label: str = "Error
 def plot_model_metaclasses(panels: pd.DataFrame, *, model: str = ""):
     """Horizontal bars from x = 1 of a model's most robust and most susceptible factors, one panel per metaclass.
 
-    ``panels`` is the output of :func:`errorscope.plots.data.metaclass_panels`
-    (columns ``panel, factor, error_ratio, kind``).
+    ``panels`` is the output of :func:`errorscope.plots.data.metaclass_panels` (columns ``panel, factor,
+    error_ratio, er_low, er_high, total, kind``): only factors whose error-ratio interval excludes 1 are there.
+    Whiskers are the intervals; each label gives the number of images n. A panel without such a factor says so.
     """
-    require_columns(panels, ["panel", "factor", "error_ratio", "kind"], name="panels")
+    require_columns(panels, ["panel", "factor", "error_ratio", "er_low", "er_high", "total", "kind"], name="panels")
     plt = pyplot()
     names = list(pd.unique(panels["panel"]))
-    fig, axes = plt.subplots(1, len(names), figsize=(2.4 * len(names), 2.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.3), squeeze=False)
     for ax, p in zip(axes[0], names):
-        sub = panels[panels["panel"] == p].reset_index(drop=True)
-        colors = [ROBUST if k == "robust" else SUSCEPTIBLE for k in sub["kind"]]
-        ax.barh(np.arange(len(sub)), sub["error_ratio"] - 1.0, left=1.0, color=colors)
+        sub = panels[(panels["panel"] == p) & (panels["kind"] != "none")].reset_index(drop=True)
         ax.axvline(1.0, color="black", lw=0.8)
-        ax.set_yticks(np.arange(len(sub)), [pretty(f) for f in sub["factor"]], fontsize=7)
         ax.set_title(pretty(p), fontsize=9)
         ax.set_xlabel("error ratio", fontsize=8)
+        if sub.empty:
+            ax.text(0.5, 0.5, "no factor with an\ninterval clear of 1", ha="center", va="center", fontsize=7,
+                    transform=ax.transAxes, color="0.35")
+            ax.set_yticks([])
+            continue
+        colors = [ROBUST if k == "robust" else SUSCEPTIBLE for k in sub["kind"]]
+        er = sub["error_ratio"].to_numpy(float)
+        err = np.vstack([er - sub["er_low"].to_numpy(float), sub["er_high"].to_numpy(float) - er])
+        ax.barh(np.arange(len(sub)), er - 1.0, left=1.0, color=colors, xerr=np.clip(err, 0, None),
+                error_kw={"elinewidth": 0.7, "capsize": 1.5})
+        ax.set_yticks(np.arange(len(sub)), [f"{pretty(f)} (n={int(n):,})" for f, n in zip(sub["factor"], sub["total"])],
+                      fontsize=7)
     if model:
-        fig.suptitle(f"{model}: most robust (green) and susceptible (orange) factors", fontsize=10)
+        fig.suptitle(f"{model}: most robust (green) and susceptible (orange) factors, 95% interval clear of 1",
+                     fontsize=10)
     fig.tight_layout()
     return fig
 

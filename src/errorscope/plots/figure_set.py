@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..constants import FACTORS
 from ..exceptions import InvalidInputError
 from ..imagenetx._stats import factor_correlations
 from ..imagenetx._model_types import MODEL_TYPE_ORDER
@@ -32,7 +31,7 @@ from ..imagenetx._published import imagenetx_wide, published_table
 from . import data as D
 from ._base import save_figure
 
-__all__ = ["population_groups", "FIGURES", "generate_figures", "build_figures"]
+__all__ = ["population_groups", "FIGURES", "POPULATION_FIGURES", "FigureDrawer", "generate_figures", "build_figures"]
 
 _X_LABEL = {"class": "Top-1 accuracy", "real_class": "ReaL accuracy", "metaclass": "Metaclass accuracy"}
 _ETH_GROUPS = ("organism", "artifact", "other")
@@ -69,6 +68,18 @@ def _augmentation_groups(which: str, error_type: str) -> tuple[pd.DataFrame, pd.
     return table[~table.index.duplicated()], pd.Series(groups)
 
 
+def _paper_model_factors(model: str, which: str, error_type: str) -> pd.DataFrame:
+    """Tidy factor rows (with intervals) of an ImageNet-X paper model, from its published predictions."""
+    from ..readers import read_population
+    from ..resources import resource_path
+    from ..results import analyze
+    from ._inputs import FigureInputs
+
+    pop = read_population([resource_path(f"imagenetx/model_predictions/base/{model}.csv")])
+    analysis = analyze(pop, which=(which,), error_types=(error_type,))
+    return FigureInputs.from_analysis(analysis, which=which, error_type=error_type).factors
+
+
 #: name -> (description, paper) of every figure :func:`generate_figures` can write.
 FIGURES: dict[str, str] = {
     "factor_distribution_comparison": "share of images per factor, train/val x top/all factors",
@@ -89,7 +100,7 @@ FIGURES: dict[str, str] = {
 
 
 def build_figures(*, which: str = "top", error_type: str = "class", user_table: pd.DataFrame | None = None,
-                  user_metaclass_table: pd.DataFrame | None = None, user_factors: pd.DataFrame | None = None,
+                  user_metaclass_factors: pd.DataFrame | None = None, user_factors: pd.DataFrame | None = None,
                   user_eth_stats: Mapping[str, pd.DataFrame] | None = None, include: Sequence[str] | None = None,
                   metaclass_model: str | None = None) -> dict[str, Callable[[], object]]:
     """Builders (zero-argument callables returning a Figure) of the figure set, keyed by figure name.
@@ -99,13 +110,17 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     which, error_type : which published tables the population figures use.
     user_table : the user's models in the ``accuracies_per_factor.csv`` layout (index model); overlaid on the
         population scatter and added as their own group to the model-type comparison.
-    user_metaclass_table : the user's metaclass table; gives one ``model_metaclasses_<model>`` figure per model.
+    user_metaclass_factors : tidy factor rows with per-metaclass rows and intervals
+        (:attr:`FigureInputs.factors`); gives one ``model_metaclasses_<model>`` figure per model in it.
     user_factors : tidy factor frame (``model, factor, error_ratio, er_low, er_high``; overall rows) for
         ``model_error_ratios``.
     user_eth_stats : group -> ETH stats rows of the user's models, overlaid on the ETH figures.
     include : figure names to build (default: all that apply).
-    metaclass_model : without a user metaclass table, the published base model whose metaclass panels are drawn
-        (default ``ViT``, as in the paper).
+    metaclass_model : with no user model at all, the ImageNet-X paper model (its published predictions, scored by
+        :func:`errorscope.results.analyze`) whose metaclass panels are drawn (default ``ViT``, as in the paper).
+        With user models but no metaclass rows (a store), no metaclass figure is drawn.
+
+    Use :meth:`FigureInputs.build_kwargs` to fill the ``user_*`` arguments.
     """
     from .annotations import plot_active_factors, plot_factor_distribution, plot_spearman_heatmap
     from .augmentation import plot_augmentation_effects
@@ -175,18 +190,16 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     if user_factors is not None:
         builders["model_error_ratios"] = lambda: plot_error_ratios(user_factors)
 
-    if user_metaclass_table is not None:
-        overall = user_table if user_table is not None else pd.DataFrame(columns=list(FACTORS) + ["average"])
-        for m in pd.unique(user_metaclass_table["model"]):
+    if user_metaclass_factors is not None:
+        for m in pd.unique(user_metaclass_factors["model"]):
             builders[f"model_metaclasses_{m}"] = (
-                lambda m=m: plot_model_metaclasses(D.metaclass_panels(user_metaclass_table, overall, m), model=m))
-    else:
+                lambda m=m: plot_model_metaclasses(D.metaclass_panels(user_metaclass_factors, m), model=m))
+    elif user_table is None and user_factors is None and not user_eth_stats:
         model = metaclass_model or "ViT"
 
         def paper_model():
-            mt = published_table("base", which=which, error_type=error_type, metaclass=True)
-            ov = published_table("base", which=which, error_type=error_type)
-            return plot_model_metaclasses(D.metaclass_panels(mt, ov, model), model=model)
+            return plot_model_metaclasses(D.metaclass_panels(_paper_model_factors(model, which, error_type), model),
+                                          model=model)
 
         builders["model_metaclasses"] = paper_model
 
@@ -239,26 +252,123 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     return builders
 
 
-def generate_figures(out_dir: str | Path, *, formats: Sequence[str] = ("png",), dpi: int = 150,
-                     progress: bool = False, **kwargs) -> dict[str, list[Path]]:
-    """Draw and write the figure set into ``out_dir`` (one file per figure and format).
+#: Figures drawn from the published tables alone: they need no user input, so they can start first.
+POPULATION_FIGURES = ("factor_distribution_comparison", "active_factor_distribution_comparison",
+                      "spearman_val_correlation_heatmap", "spearman_train_correlation_heatmap", "augment_effect",
+                      "augment_comparison_prevalence", "augment_comparison_accuracy")
 
-    Keyword arguments are those of :func:`build_figures`. Returns figure name -> written paths.
-    The ImageNet-X annotations and tables used are CC BY-NC 4.0.
-    """
-    from tqdm.auto import tqdm
+#: Rough drawing cost of each figure (seconds on one core), to hand the slowest ones out first.
+_COST = {"error_categories_absolute": 4.0, "error_categories_relative": 3.0, "error_categories_mla": 2.5,
+         "augment_effect": 3.5, "highlevel_scatter_plot": 2.6, "spearman_val_correlation_heatmap": 1.8,
+         "spearman_train_correlation_heatmap": 1.5, "factor_distribution_comparison": 1.3,
+         "augment_comparison_prevalence": 1.1, "augment_comparison_accuracy": 1.0}
 
+
+def _draw_one(name: str, kwargs: dict, out_dir: Path, formats: Sequence[str], dpi: int) -> tuple[str, list[Path]]:
+    """Build and write one figure (run in a worker process or inline)."""
     from ._base import pyplot
 
     plt = pyplot()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, list[Path]] = {}
-    builders = build_figures(**kwargs)
-    for name, build in tqdm(builders.items(), desc="figures", disable=not progress):
-        fig = build()
-        try:
-            written[name] = save_figure(fig, out_dir / name, formats=formats, dpi=dpi)
-        finally:
-            plt.close(fig)
-    return written
+    fig = build_figures(include=[name], **kwargs)[name]()
+    try:
+        return name, save_figure(fig, Path(out_dir) / name, formats=formats, dpi=dpi)
+    finally:
+        plt.close(fig)
+
+
+def _default_jobs() -> int:
+    import os
+
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(2, n))
+
+
+class FigureDrawer:
+    """Draws figures in ``jobs`` worker processes (default: 2, or 1 on a one-core machine).
+
+    :meth:`submit` queues figures and returns at once, so the caller can compute something else meanwhile
+    (``errorscope demo`` draws the population figures while it analyses the predictions); :meth:`collect` waits
+    for everything queued. Each figure is drawn once, in one process; its inputs are the (small) tables passed
+    to :meth:`submit`. With ``jobs=1`` figures are drawn in this process, at :meth:`collect`.
+    Use it as a context manager so the workers end.
+    """
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = _default_jobs() if jobs is None else int(jobs)
+        if self.jobs < 1:
+            raise InvalidInputError(f"Expected `jobs` >= 1, but got {jobs!r}.")
+        self._pool = None
+        self._pending: list[tuple[str, object]] = []
+
+    def __enter__(self) -> "FigureDrawer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the worker processes (figures not collected yet are abandoned)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def _workers(self):
+        if self._pool is None:
+            import multiprocessing as mp
+
+            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            self._pool = mp.get_context(method).Pool(self.jobs)
+        return self._pool
+
+    def submit(self, out_dir: str | Path, *, names: Sequence[str] | None = None, formats: Sequence[str] = ("png",),
+               dpi: int = 150, **kwargs) -> list[str]:
+        """Queue the figures ``names`` (default: all that apply) of :func:`build_figures` with ``kwargs``.
+
+        Parameters
+        ----------
+        out_dir : folder the files are written to (created).
+        names : figure names (as ``include`` of :func:`build_figures`).
+        formats, dpi : as :func:`~errorscope.plots.save_figure`.
+        **kwargs : the other arguments of :func:`build_figures`.
+
+        Returns
+        -------
+        The queued figure names, slowest first.
+        """
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        chosen = list(build_figures(include=names, **kwargs))  # validates and expands model_metaclasses_<model>
+        chosen.sort(key=lambda n: -_COST.get(n, 0.5))
+        for name in chosen:
+            args = (name, kwargs, out_dir, tuple(formats), dpi)
+            job = args if self.jobs == 1 else self._workers().apply_async(_draw_one, args)
+            self._pending.append((name, job))
+        return chosen
+
+    def collect(self, *, progress: bool = False) -> dict[str, list[Path]]:
+        """Wait for every queued figure; returns figure name -> written paths (in submission order)."""
+        from tqdm.auto import tqdm
+
+        out: dict[str, list[Path]] = {}
+        pending, self._pending = self._pending, []
+        for name, job in tqdm(pending, desc="figures", disable=not progress):
+            out[name] = (_draw_one(*job) if isinstance(job, tuple) else job.get())[1]
+        return out
+
+
+def generate_figures(out_dir: str | Path, *, formats: Sequence[str] = ("png",), dpi: int = 150,
+                     progress: bool = False, jobs: int | None = None, **kwargs) -> dict[str, list[Path]]:
+    """Draw and write the figure set into ``out_dir`` (one file per figure and format).
+
+    Keyword arguments are those of :func:`build_figures`; ``jobs`` worker processes draw (default 2, see
+    :class:`FigureDrawer`). Returns figure name -> written paths.
+    The ImageNet-X annotations and tables used are CC BY-NC 4.0.
+    """
+    include = kwargs.pop("include", None)
+    with FigureDrawer(jobs) as drawer:
+        drawer.submit(out_dir, names=include, formats=formats, dpi=dpi, **kwargs)
+        return drawer.collect(progress=progress)

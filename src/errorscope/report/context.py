@@ -88,11 +88,19 @@ class ReportContext:
     def models(self) -> list[str]:
         return [str(m) for m in self.summary["model"]]
 
+    def figure_inputs(self, *, which: str = "top", error_type: str = "class"):
+        """The report's models as :class:`~errorscope.plots.FigureInputs` (what the figures draw)."""
+        from ..plots._inputs import FigureInputs
+
+        return FigureInputs.from_tables(self.factors, summary=self.summary, taxonomy=self.taxonomy, which=which,
+                                        error_type=error_type)
+
     @classmethod
     def from_population(cls, pop, *, taxonomy: pd.DataFrame | None = None, taxonomy_images: pd.DataFrame | None = None,
                         taxonomy_labels: str | None = "real", images_dir: str | Path | None = None,
                         figures: bool = True, comparison: bool = True, title: str | None = None,
-                        n_examples: int = 6, dpi: int = 90) -> "ReportContext":
+                        n_examples: int = 6, dpi: int = 90, progress: bool = False,
+                        jobs: int | None = None) -> "ReportContext":
         """Compute every table of the report for a population of models on the ImageNet validation set.
 
         Numbers come from :func:`errorscope.results.analyze` (via :func:`errorscope.report.tables.report_tables`).
@@ -103,8 +111,36 @@ class ReportContext:
         ``images_dir`` (an ImageNet val folder, flat or one folder per wnid) adds thumbnails of mistakes per
         factor and per error category (from the computed taxonomy, or ``taxonomy_images`` with columns
         ``model, file_name, category, true_name, predicted_name``).
+        The figures are drawn by ``jobs`` worker processes (:class:`~errorscope.plots.FigureDrawer`) while the
+        other tables are computed; ``progress`` shows a bar over the steps.
         """
+        import tempfile
+
+        from tqdm.auto import tqdm
+
+        from ..plots._inputs import FigureInputs
+        from ..plots.figure_set import FigureDrawer
         from . import tables as T
+
+        steps = ["factor tables", "mistakes"] + (["error taxonomy"] if taxonomy is None and taxonomy_labels else []) \
+            + (["comparison"] if comparison else []) + (["examples"] if images_dir is not None else []) \
+            + (["figures"] if figures else [])
+        bar = tqdm(total=len(steps), desc="report", unit="step", disable=not progress)
+
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        with tempfile.TemporaryDirectory() as tmp, FigureDrawer(jobs if figures else 1) as drawer:
+            ctx = cls._build(pop, T, FigureInputs, drawer, tmp, step, taxonomy=taxonomy, taxonomy_images=taxonomy_images,
+                             taxonomy_labels=taxonomy_labels, images_dir=images_dir, figures=figures,
+                             comparison=comparison, title=title, n_examples=n_examples, dpi=dpi)
+        bar.close()
+        return ctx
+
+    @classmethod
+    def _build(cls, pop, T, FigureInputs, drawer, tmp, step, *, taxonomy, taxonomy_images, taxonomy_labels, images_dir,
+               figures, comparison, title, n_examples, dpi) -> "ReportContext":
 
         notes = [
             "Top-1, top-5 and ReaL accuracies are over the images a model has a prediction for (a missing "
@@ -117,10 +153,16 @@ class ReportContext:
             "the headline ReaL accuracy excludes those images (the ReaL protocol).",
         ]
         summary, factors = T.report_tables(pop)
+        step("factor tables")
+        if figures:  # the factor figures draw in the workers while the rest is computed
+            _submit_figures(drawer, tmp, FigureInputs.from_tables(factors, summary=summary), dpi=dpi,
+                            names=[n for n in REPORT_FIGURES if not n.startswith("error_categories")])
         mistakes = T.top_mistakes(pop)
+        step("mistakes")
         tax_note = ""
         if taxonomy is None and taxonomy_labels is not None:
             taxonomy, result = T.taxonomy_tables(pop, labels=taxonomy_labels)
+            step("error taxonomy")
             if images_dir is not None and taxonomy_images is None:
                 taxonomy_images = T.category_images(result)
         if taxonomy is not None:
@@ -132,7 +174,10 @@ class ReportContext:
                          "non-problematic images of the error taxonomy's label source, counting collapsed-mapping "
                          "and multi-label predictions as correct; label source and CLIP step are stated in the "
                          "error-taxonomy section.")
-        else:
+        if figures:
+            _submit_figures(drawer, tmp, FigureInputs.from_tables(factors, summary=summary, taxonomy=taxonomy), dpi=dpi,
+                            names=[n for n in REPORT_FIGURES if n.startswith("error_categories")])
+        if taxonomy is None:
             tax_note = "Run without --no-taxonomy (or pass per-model stats in the ETH non_problematic_stats layout) " \
                        "to fill it; the figure shows the published population only."
         comp = None
@@ -144,8 +189,7 @@ class ReportContext:
             comp = pd.concat([T.accuracy_comparison(summary, eth_stats("imagenet", ("all",))["all"]),
                               T.population_comparison(factors, published_table("imagenet_testbed"))],
                              ignore_index=True)
-        if figures:
-            fig_uris = _figures(factors, taxonomy, dpi=dpi, summary=summary)
+            step("comparison")
         examples, ex_note = None, cls.examples_note
         if images_dir is not None:
             from .images import category_examples, factor_examples
@@ -157,6 +201,10 @@ class ReportContext:
             if examples.empty:
                 examples = None
             ex_note = f"no mistake of these models has an image in {images_dir}."
+            step("examples")
+        if figures:
+            fig_uris = {name: png_data_uri(paths[0]) for name, paths in drawer.collect().items()}
+            step("figures")
         return cls(summary=summary, factors=factors, mistakes=mistakes, taxonomy=taxonomy, comparison=comp,
                    figures=fig_uris, examples=examples, notes=notes, taxonomy_note=tax_note,
                    title=title or f"errorscope report: {', '.join(pop.models[:6])}{' …' if len(pop) > 6 else ''}",
@@ -195,28 +243,23 @@ def _taxonomy_note(taxonomy: pd.DataFrame) -> str:
     return " ".join(parts)
 
 
-def _figures(factors: pd.DataFrame, taxonomy: pd.DataFrame | None, *, dpi: int,
-             summary: pd.DataFrame | None = None) -> dict[str, str]:
-    """Draw the report's figures and return them as PNG data URIs."""
-    import base64
-    import io
+#: Above this many models the report draws no per-model matplotlib panel (the page's own charts show the picked
+#: model instead).
+MAX_PANEL_MODELS = 6
 
-    from ..plots._base import pyplot
-    from ..plots.figure_set import build_figures
-    from .tables import wide_factor_table, wide_metaclass_table
 
-    plt = pyplot()
-    overall = factors[(factors["metaclass"] == "all") & (factors["error_type"] == "class") & (factors["factor"] != "average")
-                      & (factors["which"] == "top")]
-    eth = user_eth_stats(taxonomy)
-    builders = build_figures(user_table=wide_factor_table(factors, summary=summary), user_metaclass_table=wide_metaclass_table(factors),
-                             user_factors=overall, user_eth_stats=eth,
-                             include=REPORT_FIGURES)
-    out = {}
-    for name, build in builders.items():
-        fig = build()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-        plt.close(fig)
-        out[name] = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-    return out
+def _submit_figures(drawer, out_dir: str, inputs, *, dpi: int, names: list[str]) -> None:
+    """Queue the report figures ``names`` (``model_metaclasses`` = one per model, up to :data:`MAX_PANEL_MODELS`)."""
+    few = len(inputs.models) <= MAX_PANEL_MODELS
+    kwargs = inputs.build_kwargs(metaclass_models=inputs.models if few else [], max_error_ratio_models=MAX_PANEL_MODELS)
+    names = list(names)
+    if "model_metaclasses" in names:
+        names.remove("model_metaclasses")
+        if few and kwargs["user_metaclass_factors"] is not None:
+            names += [f"model_metaclasses_{m}" for m in inputs.models]
+    if kwargs["user_metaclass_factors"] is not None and not few:
+        kwargs["user_metaclass_factors"] = None
+    if kwargs["user_factors"] is None and "model_error_ratios" in names:
+        names.remove("model_error_ratios")
+    if names:
+        drawer.submit(out_dir, names=names, dpi=dpi, **kwargs)

@@ -13,9 +13,13 @@ import pandas as pd
 from .._io import atomic_open
 from .._optional import require
 from ..constants import FACTORS, METACLASSES
+from ..plots.data import MIN_IMAGES
 from .context import ReportContext
 
 __all__ = ["build_report", "write_report"]
+
+#: Above this many models the headline section is the sortable table alone (no card per model).
+MAX_CARDS = 8
 
 _TAX_COLUMNS = [
     ("num_collapsed_mappings", "overlapping classes"), ("num_ambiguous", "multi-label"),
@@ -45,22 +49,41 @@ def _cell(v, kind: str = "text", style: str = "") -> dict:
 
 
 def _table(frame: pd.DataFrame, columns: list[tuple[str, str, str]]) -> dict:
+    """A table rendered on the server (small tables: headline, taxonomy)."""
     headers = [{"label": label, "cls": "text" if kind == "text" else ""} for _, label, kind in columns]
-    rows = [[_cell(r[c], kind) for c, _, kind in columns] for _, r in frame.iterrows()]
-    return {"headers": headers, "rows": rows}
+    values = [frame[c].tolist() for c, _, _ in columns]
+    kinds = [kind for _, _, kind in columns]
+    rows = [[_cell(v, k) for v, k in zip(row, kinds)] for row in zip(*values)]
+    return {"headers": headers, "rows": rows, "data": None}
 
 
-def _er_style(v) -> str:
-    """Background colour of an error-ratio cell: green below 1, orange above, white at 1."""
-    if _isnan(v) or not np.isfinite(v):
-        return ""
-    t = max(-1.0, min(1.0, math.log2(max(float(v), 1e-6))))
-    if t < 0:
-        r, g, b = (42, 157, 143)
-    else:
-        r, g, b = (244, 162, 97)
-    a = abs(t) * 0.75
-    return f"background: rgba({r},{g},{b},{a:.2f})"
+def _json_value(v, kind: str):
+    if kind == "text":
+        return None if _isnan(v) else str(v)
+    if _isnan(v) or isinstance(v, str) or not np.isfinite(float(v)):
+        return None
+    return int(v) if kind == "int" else round(float(v), 6)
+
+
+def _data_table(frame: pd.DataFrame, columns: list[tuple[str, str, str]],
+                intervals: dict[str, tuple[str, str, str]] | None = None) -> dict:
+    """A table whose rows the page's script builds from embedded JSON (the large per-model tables).
+
+    ``intervals`` maps an error-ratio column to its (low, high, n) columns: such a cell shows n, carries its
+    interval in a tooltip and is coloured only when the interval excludes 1 (few images: never coloured).
+    """
+    intervals = intervals or {}
+    headers = [{"label": label, "cls": "text" if kind == "text" else ""} for _, label, kind in columns]
+    cols = []
+    for c, _, kind in columns:
+        vals = [_json_value(v, kind) for v in frame[c].tolist()]
+        if c in intervals:
+            lo, hi, n = ([_json_value(v, "int" if j == 2 else "num") for v in frame[x].tolist()]
+                         for j, x in enumerate(intervals[c]))
+            vals = [None if v is None else [v, a, b, k] for v, a, b, k in zip(vals, lo, hi, n)]
+        cols.append(vals)
+    kinds = ["er" if c in intervals else kind for c, _, kind in columns]
+    return {"headers": headers, "rows": [], "data": {"kinds": kinds, "rows": [list(r) for r in zip(*cols)]}}
 
 
 def _select(frame: pd.DataFrame, column: str, col_index: int, label: str, order=None) -> dict:
@@ -84,8 +107,13 @@ def build_report(context: ReportContext) -> str:
     from .. import __version__
 
     pkg = _ir.files(__package__)
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
-    template = env.from_string(pkg.joinpath("templates", "report.html.j2").read_text(encoding="utf-8"))
+    def load(name: str):  # templates/<name>; an optional section partial (e.g. diff.html.j2) may be absent
+        f = pkg.joinpath("templates", name)
+        return f.read_text(encoding="utf-8") if f.is_file() else None
+
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(load), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=False)
+    template = env.get_template("report.html.j2")
     css = pkg.joinpath("static", "report.css").read_text(encoding="utf-8")
     js = pkg.joinpath("static", "report.js").read_text(encoding="utf-8")
 
@@ -93,7 +121,7 @@ def build_report(context: ReportContext) -> str:
     for c in ("top5", "real", "mla", "mla_minor", "mla_explainable", "n_covered"):
         if c not in s.columns:
             s[c] = np.nan
-    cards = [{"model": r["model"], "top1": _fmt_pct(r["top1"]), "top5": _fmt_pct(r["top5"]), "real": _fmt_pct(r["real"]),
+    cards = [] if len(s) > MAX_CARDS else [{"model": r["model"], "top1": _fmt_pct(r["top1"]), "top5": _fmt_pct(r["top5"]), "real": _fmt_pct(r["real"]),
               "mla": _fmt_pct(r["mla"])} for _, r in s.iterrows()]
     summary = _table(s, [("model", "model", "text"), ("top1", "top-1", "pct"), ("top5", "top-5", "pct"),
                          ("real", "ReaL", "pct"), ("mla", "MLA", "pct"), ("mla_minor", "MLA minor", "pct"),
@@ -112,27 +140,28 @@ def build_report(context: ReportContext) -> str:
                    ("total", "images", "int"), ("accuracy", "accuracy", "pct"), ("ci_low", "acc. low", "pct"),
                    ("ci_high", "acc. high", "pct"), ("error_ratio", "error ratio", "num"),
                    ("er_low", "ER low", "num"), ("er_high", "ER high", "num")]
-    factor_table = _table(ft, factor_cols)
-    for row, (_, r) in zip(factor_table["rows"], ft.iterrows()):
-        row[7]["style"] = _er_style(r["error_ratio"])
+    factor_table = _data_table(ft, factor_cols, intervals={"error_ratio": ("er_low", "er_high", "total")})
 
     meta = f[(f["metaclass"] != "all") & (f["error_type"] == "class")]
-    wide = meta.pivot_table(index=["model", "metaclass"], columns="factor", values="error_ratio", dropna=False)
-    acc = meta[meta["factor"] == "average"].set_index(["model", "metaclass"])["accuracy"]
-    wide = wide.reindex(columns=FACTORS)
-    wide.insert(0, "accuracy", acc.reindex(wide.index))
+    idx = ["model", "metaclass"]
+    wide = meta.pivot_table(index=idx, columns="factor", values=["error_ratio", "er_low", "er_high", "total"],
+                            dropna=False)
+    acc = meta[meta["factor"] == "average"].set_index(idx)["accuracy"]
+    flat = pd.DataFrame(index=wide.index)
+    flat["accuracy"] = acc.reindex(wide.index)
+    for x in FACTORS:
+        for v in ("error_ratio", "er_low", "er_high", "total"):
+            flat[f"{v}:{x}"] = wide[(v, x)] if (v, x) in wide.columns else np.nan
     order = {m: i for i, m in enumerate(METACLASSES)}
-    wide = wide.reset_index()
-    wide["_o"] = wide["metaclass"].map(order)
+    flat = flat.reset_index()
+    flat["_o"] = flat["metaclass"].map(order)
     models_order = {m: i for i, m in enumerate(context.models)}
-    wide["_m"] = wide["model"].map(models_order)
-    wide = wide.sort_values(["_m", "_o"], kind="stable").drop(columns=["_o", "_m"])
+    flat["_m"] = flat["model"].map(models_order)
+    wide = flat.sort_values(["_m", "_o"], kind="stable").drop(columns=["_o", "_m"])
     mcols = [("model", "model", "text"), ("metaclass", "metaclass", "text"), ("accuracy", "accuracy", "pct")] + \
-            [(x, x.replace("_", " "), "num") for x in FACTORS]
-    metaclass_table = _table(wide, mcols)
-    for row, (_, r) in zip(metaclass_table["rows"], wide.iterrows()):
-        for k, x in enumerate(FACTORS):
-            row[3 + k]["style"] = _er_style(r[x])
+            [(f"error_ratio:{x}", x.replace("_", " "), "num") for x in FACTORS]
+    metaclass_table = _data_table(wide, mcols, intervals={f"error_ratio:{x}": (f"er_low:{x}", f"er_high:{x}",
+                                                                                f"total:{x}") for x in FACTORS})
 
     taxonomy_table = share_table = None
     taxonomy_selects: list[dict] = []
@@ -164,7 +193,7 @@ def build_report(context: ReportContext) -> str:
     comparison_table = None
     if context.comparison is not None:
         c = context.comparison
-        comparison_table = _table(c, [("model", "model", "text"), ("factor", "factor", "text")]
+        comparison_table = _data_table(c, [("model", "model", "text"), ("factor", "factor", "text")]
                                   + ([("population", "published population", "text")] if "population" in c.columns else [])
                                   + [
                                       ("value", "value", "num"),
@@ -176,7 +205,7 @@ def build_report(context: ReportContext) -> str:
              [("true_name", "true class", "text"), ("predicted_name", "predicted class", "text"), ("count", "images", "int")]
     if "share_of_errors" in mk.columns:
         mcols2.append(("share_of_errors", "share of errors", "pct"))
-    mistakes_table = _table(mk, mcols2)
+    mistakes_table = _data_table(mk, mcols2)
 
     examples = []
     if context.examples is not None and len(context.examples):
@@ -191,7 +220,7 @@ def build_report(context: ReportContext) -> str:
         title=context.title, models=context.models, version=__version__,
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         css=jinja2.utils.markupsafe.Markup(css), js=jinja2.utils.markupsafe.Markup(js),
-        cards=cards, summary=summary, er_data=er_data, factor_table=factor_table,
+        cards=cards, summary=summary, min_images=MIN_IMAGES, er_data=er_data, factor_table=factor_table,
         factor_selects=[_select(ft, "model", 0, "models", context.models), _select(ft, "error_type", 1, "error types")],
         metaclass_table=metaclass_table,
         metaclass_selects=[_select(wide, "model", 0, "models", context.models), _select(wide, "metaclass", 1, "metaclasses", METACLASSES)],

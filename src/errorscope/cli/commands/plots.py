@@ -30,44 +30,49 @@ def register(subparsers) -> None:
                    help="figure names to draw (default: all); see --list")
     p.add_argument("--list", action="store_true", help="list the figure names and exit")
     p.add_argument("--dpi", type=int, default=150)
+    p.add_argument("--jobs", type=int, default=None,
+                   help="processes that draw the figures (default 2, or 1 on a one-core machine)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from ...exceptions import InvalidInputError
     from ...plots import FIGURES, generate_figures
+    from ...plots._inputs import FigureInputs, as_eth_mapping
 
     if args.list:
         for name, what in FIGURES.items():
             print(f"{name:42s} {what}")
         return 0
-    kwargs = dict(which=args.which, error_type=args.error_type, include=args.only)
     if args.predictions and args.store:
-        from ...exceptions import InvalidInputError
-
         raise InvalidInputError("Give either --predictions or --store, not both.")
-    if args.store:
-        kwargs.update(_store_inputs(args))
+    if args.models and not args.store:
+        raise InvalidInputError("--models picks stored models; give it with --store FILE.")
+    inputs = _store_figure_inputs(args) if args.store else None
     if args.predictions:
         from ...readers import read_population
-        from ...report import tables as T
+        from ...results import analyze
 
         pop = read_population(args.predictions, progress=True)
-        summary, factors = T.report_tables(pop, which=args.which, error_types=(args.error_type,))
-        kwargs.update(user_table=T.wide_factor_table(factors, error_type=args.error_type, which=args.which,
-                                                     summary=summary),
-                      user_metaclass_table=T.wide_metaclass_table(factors, error_type=args.error_type, which=args.which),
-                      user_factors=factors[(factors["metaclass"] == "all") & (factors["factor"] != "average")])
-    if args.taxonomy is not None and "user_eth_stats" in kwargs:
-        from ...exceptions import InvalidInputError
-
-        raise InvalidInputError("--taxonomy replaces the stored error categories; give one of them.")
+        analysis = analyze(pop, which=(args.which,), error_types=(args.error_type,))
+        inputs = FigureInputs.from_analysis(analysis, which=args.which, error_type=args.error_type)
     if args.taxonomy is not None:
+        if inputs is not None and inputs.eth_stats is not None:
+            raise InvalidInputError("--taxonomy replaces the stored error categories; give one of them.")
         import pandas as pd
 
-        stats = pd.read_csv(args.taxonomy)
-        kwargs["user_eth_stats"] = ({g: d for g, d in stats.groupby("group")} if "group" in stats.columns
-                                    else {"all": stats})
-    written = generate_figures(args.out, formats=args.formats, dpi=args.dpi, progress=True, **kwargs)
+        stats = as_eth_mapping(pd.read_csv(args.taxonomy))
+    kwargs = dict(which=args.which, error_type=args.error_type, include=args.only)
+    if inputs is not None:
+        kwargs.update(inputs.build_kwargs(max_error_ratio_models=MAX_ERROR_RATIO_MODELS))
+        if kwargs["user_factors"] is None:
+            print(f"model_error_ratios: {len(inputs.models)} models, more than {MAX_ERROR_RATIO_MODELS}; pick some "
+                  "with --models to draw it", file=sys.stderr)
+    if args.taxonomy is not None:
+        kwargs["user_eth_stats"] = stats
+    written = generate_figures(args.out, formats=args.formats, dpi=args.dpi, progress=True, jobs=args.jobs, **kwargs)
     n = sum(len(v) for v in written.values())
     print(f"wrote {n} files ({len(written)} figures) to {args.out}")
     return 0
@@ -77,42 +82,22 @@ def run(args: argparse.Namespace) -> int:
 MAX_ERROR_RATIO_MODELS = 12
 
 
-def _store_inputs(args) -> dict:
-    """The figure inputs of the models of a store: their own factor tables (overall and per metaclass) and
-    error categories."""
+def _store_figure_inputs(args):
+    """:class:`~errorscope.plots.FigureInputs` of the stored models (``--store``, ``--models``)."""
     import sys
 
-    from ...exceptions import InvalidInputError
+    from ...plots._inputs import FigureInputs
     from ...store import ResultStore
-    from ...store.metrics import eth_stats_from_categories
 
     with ResultStore(args.store, read_only=True) as store:
-        models = args.models or store.model_names()
-        unknown = [m for m in models if m not in store]
-        if unknown:
-            raise InvalidInputError(f"{args.store}: no stored model(s) {unknown}; see `errorscope store list`.")
-        if not models:
-            raise InvalidInputError(f"{args.store}: the store holds no models.")
-        tables = store.derived_tables()
-        if "factors" not in tables:
-            raise InvalidInputError(f"{args.store}: no ImageNet-X factor tables (derived tables: {tables}); "
-                                    "run `errorscope store refresh --store FILE` with the default metric suite.")
-        user_table = store.published_table(models, which=args.which, error_type=args.error_type).reindex(models)
-        metaclass_table = store.published_table(models, which=args.which, error_type=args.error_type,
-                                                metaclass=True).reset_index()
-        factors = store.factor_table(models, which=args.which, error_type=args.error_type, metaclass="all")
-        categories = store.derived("error_categories", models) if "error_categories" in tables else None
-    out = {"user_table": user_table}
-    if len(models) <= MAX_ERROR_RATIO_MODELS:
-        out["user_factors"] = factors
-        out["user_metaclass_table"] = metaclass_table
-    else:
-        print(f"model_error_ratios: {len(models)} models, more than {MAX_ERROR_RATIO_MODELS}; pick some with "
-              "--models to draw it", file=sys.stderr)
-    if categories is not None:
-        out["user_eth_stats"] = eth_stats_from_categories(categories)
-    else:
+        inputs = FigureInputs.from_store(store, args.models, which=args.which, error_type=args.error_type)
+    if inputs.eth_stats is None:
         print(f"{args.store}: no error_categories table (metric suite without the taxonomy); the ETH figures "
               "show the published models only", file=sys.stderr)
-    print(f"{len(models)} stored model(s) from {args.store}", file=sys.stderr)
-    return out
+    print(f"{len(inputs.models)} stored model(s) from {args.store}", file=sys.stderr)
+    return inputs
+
+
+def _store_inputs(args) -> dict:
+    """The :func:`~errorscope.plots.build_figures` arguments drawing the stored models (``--store``)."""
+    return _store_figure_inputs(args).build_kwargs(max_error_ratio_models=MAX_ERROR_RATIO_MODELS)

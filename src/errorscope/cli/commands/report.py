@@ -12,7 +12,11 @@ def register(subparsers) -> None:
         description="Headline accuracies, ImageNet-X factor error ratios with intervals, per-metaclass breakdown, "
         "error taxonomy, comparison with the published populations and the most frequent mistakes, in one HTML "
         "file that opens without network. ImageNet-X annotations are CC BY-NC 4.0.")
-    p.add_argument("predictions", nargs="+", metavar="PREDICTIONS", help="prediction files or folders (one model per file)")
+    p.add_argument("predictions", nargs="*", metavar="PREDICTIONS", help="prediction files or folders (one model per file)")
+    p.add_argument("--store", default=None, metavar="FILE",
+                   help="a results store: report on its models (their stored predictions) instead of files")
+    p.add_argument("--models", nargs="+", default=None, metavar="MODEL",
+                   help="with --store: the stored models to report on (default: all)")
     p.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (default report.html)")
     p.add_argument("--images", type=Path, default=None, help="ImageNet validation image folder, for thumbnails")
     p.add_argument("--labels", choices=["real", "shankar"], default="real",
@@ -31,7 +35,24 @@ def run(args: argparse.Namespace) -> int:
     from ...readers import read_population
     from ...report import ReportContext, write_report
 
-    pop = read_population(args.predictions, progress=True)
+    from ...exceptions import InvalidInputError
+
+    if bool(args.predictions) == bool(args.store):
+        raise InvalidInputError("Give prediction files or folders, or --store FILE (one of them).")
+    if args.models and not args.store:
+        raise InvalidInputError("--models picks stored models; give it with --store FILE.")
+    if args.store:
+        from ...store import ResultStore
+
+        with ResultStore(args.store, read_only=True) as store:
+            unknown = [m for m in (args.models or []) if m not in store]
+            if unknown:
+                raise InvalidInputError(f"{args.store}: no stored model(s) {unknown}; see `errorscope store list`.")
+            if not len(store):
+                raise InvalidInputError(f"{args.store}: the store holds no models.")
+            pop = store.population(args.models)
+    else:
+        pop = read_population(args.predictions, progress=True)
     taxonomy = None
     if args.taxonomy is not None:
         import pandas as pd
@@ -39,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         taxonomy = pd.read_csv(args.taxonomy)
     ctx = ReportContext.from_population(pop, taxonomy=taxonomy, images_dir=args.images,
                                         taxonomy_labels=None if args.no_taxonomy else args.labels,
-                                        figures=not args.no_figures, title=args.title)
+                                        figures=not args.no_figures, title=args.title, progress=True)
     path = write_report(ctx, args.out)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(pop)} models)")
     return 0

@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   var tooltip = document.getElementById("tooltip");
+  var MIN_IMAGES = Number(document.body.getAttribute("data-min-images") || 30);
 
   function showTip(evt, text) {
     tooltip.textContent = text;
@@ -10,6 +11,50 @@
     tooltip.style.top = (evt.clientY + 10) + "px";
   }
   function hideTip() { tooltip.style.display = "none"; }
+
+  /* Large tables arrive as JSON (one array per row) and are built here; "er" cells are
+     [error ratio, low, high, n]: n is shown, the interval is the tooltip, and the cell is coloured only when the
+     interval lies on one side of 1. */
+  function erColour(v) {
+    var t = Math.max(-1, Math.min(1, Math.log(Math.max(v, 1e-6)) / Math.LN2));
+    var rgb = t < 0 ? "42,157,143" : "244,162,97";
+    return "rgba(" + rgb + "," + (Math.abs(t) * 0.75).toFixed(2) + ")";
+  }
+  function fillCell(td, kind, v) {
+    if (v === null || v === undefined) { td.className = "na"; td.textContent = "n/a"; td.setAttribute("data-value", ""); return; }
+    if (kind === "text") { td.className = "text"; td.textContent = v; td.setAttribute("data-value", v); return; }
+    if (kind === "er") {
+      var er = v[0], lo = v[1], hi = v[2], n = v[3];
+      td.setAttribute("data-value", String(er));
+      td.textContent = er.toFixed(3);
+      var small = document.createElement("small");
+      small.className = "n";
+      small.textContent = "n=" + (n === null ? "?" : n.toLocaleString("en-US"));
+      td.appendChild(small);
+      td.title = "error ratio " + er.toFixed(3) + ", 95% interval [" + (lo === null ? "n/a" : lo.toFixed(3)) + ", " +
+        (hi === null ? "n/a" : hi.toFixed(3)) + "] on " + n + " images";
+      if (n !== null && n >= MIN_IMAGES && lo !== null && hi !== null && (hi < 1 || lo > 1)) {
+        td.style.background = erColour(er); td.className = "clear";
+      }
+      return;
+    }
+    td.setAttribute("data-value", String(v));
+    if (kind === "pct") { td.textContent = (100 * v).toFixed(2) + "%"; }
+    else if (kind === "int") { td.textContent = v.toLocaleString("en-US"); }
+    else if (kind === "p1") { td.textContent = v.toFixed(1); }
+    else { td.textContent = v.toFixed(3); }
+  }
+  document.querySelectorAll("script.table-data").forEach(function (node) {
+    var spec = JSON.parse(node.textContent);
+    var table = document.getElementById(node.getAttribute("data-table"));
+    var frag = document.createDocumentFragment();
+    spec.rows.forEach(function (row) {
+      var tr = document.createElement("tr");
+      row.forEach(function (v, i) { var td = document.createElement("td"); fillCell(td, spec.kinds[i], v); tr.appendChild(td); });
+      frag.appendChild(tr);
+    });
+    table.tBodies[0].appendChild(frag);
+  });
 
   function cellKey(td) {
     var raw = td.hasAttribute("data-value") ? td.getAttribute("data-value") : td.textContent.trim();
@@ -131,5 +176,20 @@
     pick.addEventListener("change", render);
     sortPick.addEventListener("change", render);
     render();
+  }
+
+  /* The model picker: shows one model (or all) in every table with a model column and in the chart. */
+  var modelPick = document.getElementById("model-pick");
+  if (modelPick) {
+    modelPick.addEventListener("change", function () {
+      var m = modelPick.value;
+      document.querySelectorAll('select.table-select[data-col="0"]').forEach(function (s) {
+        var has = Array.prototype.some.call(s.options, function (o) { return o.value === m; });
+        s.value = has ? m : "";
+        applyFilters(document.getElementById(s.getAttribute("data-table")));
+      });
+      var er = document.getElementById("er-model");
+      if (er && m) { er.value = m; er.dispatchEvent(new Event("change")); }
+    });
   }
 }());
