@@ -88,7 +88,7 @@ def get_spec(name: str) -> ResourceSpec:
 
 def data_dir() -> Path | None:
     """The local mirror folder named by ``$ERRORSCOPE_DATA_DIR`` (a relative path is taken from the current
-    folder and returned absolute), or None when the variable is unset or empty.
+    folder, and checked to exist there), or None when the variable is unset or empty.
 
     Returns
     -------
@@ -111,7 +111,7 @@ def data_dir() -> Path | None:
             f"${DATA_DIR_ENV}={value!r} names the folder {resolved}{how}, which {what}. "
             f"Set ${DATA_DIR_ENV} to the data mirror's folder (an absolute path works from anywhere), or unset it "
             "to use the cache and downloads.")
-    return resolved.resolve()
+    return path
 
 
 def cache_dir() -> Path:
