@@ -55,7 +55,7 @@ FIX = ("write the results with timm's inference.py --include-index (and --topk 5
 
 def is_timm_csv(path: Path) -> bool:
     """Whether a ``.csv`` file is one of timm's: its header has timm's columns, or it is a headerless
-    ``topk_ids.csv`` (a file name and four or more class ids per row)."""
+    ``topk_ids.csv`` (a file name and five class ids per row, as timm's older script wrote it)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096).decode("utf-8-sig", errors="replace")
@@ -67,7 +67,7 @@ def is_timm_csv(path: Path) -> bool:
         return False
     if any(_VECTOR_COLUMN.match(f) for f in fields[1:]) and fields[0] and not _is_int(fields[0]):
         return True
-    return len(fields) >= 4 and all(_is_int(f) for f in fields[1:])
+    return len(fields) == 6 and all(_is_int(f) for f in fields[1:])
 
 
 def is_timm_parquet(path: Path) -> bool:
