@@ -40,9 +40,10 @@ def _reference(logits: np.ndarray, k: int):
     return order, np.take_along_axis(probs, order, axis=1)
 
 
-def _timm_frame(names, logits, *, topk=5, include_index=True, label_type="description", separate=False,
+def _timm_frame(names, logits, *, topk=5, include_index=True, label_type="name", separate=False,
                 output_type="prob", filename_col="filename"):
-    """The table timm's inference.py builds (data_dict -> DataFrame)."""
+    """The table timm's inference.py builds (data_dict -> DataFrame). timm's default --label-type is
+    "description"; "name" (wnids) is the default here so that only the description tests need timm."""
     from errorscope.datasets import class_info
 
     order, probs = _reference(logits, max(topk, 1))
