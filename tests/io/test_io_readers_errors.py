@@ -62,7 +62,7 @@ CASES = [
     ("pickle-that-is-zip", "m.pt.pickle", _npz_bytes(x=np.zeros(2)), r"announces a pickle file, but the content is a npz file.*torch\.save"),
     ("pickle-that-is-npy", "m.pkl", _npy_bytes(np.zeros(3)), r"announces a pickle file"),
     ("parquet-empty", "m.parquet", b"", r"empty \(0 bytes\)"),
-    ("unknown-extension", "m.json", b"{}", r"unknown prediction file type '\.json'"),
+    ("unknown-extension", "m.txt", b"{}", r"unknown prediction file type '\.txt'"),
     ("no-extension-npy-content", "model", _npy_bytes(np.zeros(3)), r"looks like a npy file: rename it to '\.npy'"),
     # --- ImageNet-X CSV ---
     ("csv-unknown-file-name", "m.csv", (HEADER + f"{V1},1,0.5\ncat.jpg,2,0.5\n").encode(),

@@ -18,6 +18,8 @@ extension           content
                     ``logits``/``probs`` matrix (50000, 1000)
 ``.npy``            logits or probabilities (50000, 1000), canonical order
 ``.parquet .pq``    ``file_name, predicted_class[, predicted_probability][, top5 list]``
+``.json``           timm ``inference.py`` results (its CSV and Parquet outputs, and the older headerless
+                    ``topk_ids.csv``, are recognised by their columns under ``.csv`` / ``.parquet``)
 ==================  ===================================================================================
 """
 
@@ -39,34 +41,48 @@ from ._csv import read_csv
 from ._numpy import read_npy, read_npz
 from ._parquet import read_parquet
 from ._pickle import read_pickle
+from ._timm import TIMM_EXTENSIONS, is_timm_csv, is_timm_parquet, read_timm
 from ._write import write_predictions
 
 __all__ = ["read_predictions", "read_population", "write_predictions", "READERS", "detect_format"]
 
 Reader = Callable[[Path, "str | None", ImageIndex], Predictions]
 
+
+
+def _timm_or(reader: Reader, is_timm: Callable[[Path], bool]) -> Reader:
+    """``reader``, or the timm reader when the file has the columns of timm's inference.py."""
+    def read(path: Path, model: "str | None", index: ImageIndex) -> Predictions:
+        return (read_timm if is_timm(path) else reader)(path, model, index)
+    return read
+
+
 _BY_KIND: dict[str, Reader] = {
-    "csv": read_csv,
+    "csv": _timm_or(read_csv, is_timm_csv),
     "pickle": read_pickle,
     "npz": read_npz,
     "npy": read_npy,
-    "parquet": read_parquet,
+    "parquet": _timm_or(read_parquet, is_timm_parquet),
+    "json": read_timm,
 }
 
+#: file kind -> its extensions
+_KINDS = {**EXTENSIONS, **TIMM_EXTENSIONS}
+
 #: extension -> reader(path, model, index) -> Predictions
-READERS: dict[str, Reader] = {ext: _BY_KIND[kind] for kind, exts in EXTENSIONS.items() for ext in exts}
+READERS: dict[str, Reader] = {ext: _BY_KIND[kind] for kind, exts in _KINDS.items() for ext in exts}
 
 #: names of files a directory may hold besides predictions
 SKIPPED = {".DS_Store", "Thumbs.db"}
 
 
 def detect_format(path: str | Path) -> str:
-    """The format of a prediction file (``csv``, ``pickle``, ``npz``, ``npy`` or ``parquet``) from its extension.
+    """The format of a prediction file (``csv``, ``pickle``, ``npz``, ``npy``, ``parquet`` or ``json``) from its extension.
 
     The content is checked against the extension when the file is read.
     """
     path = Path(path)
-    for kind, exts in EXTENSIONS.items():
+    for kind, exts in _KINDS.items():
         if path.suffix.lower() in exts:
             return kind
     content = sniff(path) if path.is_file() else None
@@ -130,7 +146,7 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
             continue
         entries = sorted(f for f in p.iterdir() if f.name not in SKIPPED and not f.name.startswith("."))
         # `errorscope predict` writes a JSON metadata record next to each prediction file: not a model itself.
-        stems = {f.stem for f in entries if f.suffix.lower() in READERS}
+        stems = {f.stem for f in entries if f.suffix.lower() in READERS and f.suffix.lower() != ".json"}
         entries = [f for f in entries if not (f.suffix.lower() == ".json" and f.stem in stems)]
         subdirs = [f.name for f in entries if f.is_dir()]
         unknown = [f.name for f in entries if f.is_file() and f.suffix.lower() not in READERS]

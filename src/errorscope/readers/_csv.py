@@ -3,7 +3,9 @@
 Two layouts are recognised from the first line:
 
 * the ImageNet-X layout, with a header naming ``file_name``, ``predicted_class`` and optionally
-  ``predicted_probability`` (other columns are ignored);
+  ``predicted_probability``, plus, for top-k, either the columns ``top1 .. topK`` (``top1`` equals
+  ``predicted_class``) or one column ``top5`` (or ``topk``) holding the k best classes separated by spaces
+  (``"394 0 12 9 71"``, brackets and commas allowed); other columns are ignored;
 * headerless ``file,top1[,target]`` rows, as written by many evaluation scripts. A ``target`` column must
   equal the canonical label of every image: a mismatch means the file uses another class order.
 """
@@ -64,8 +66,31 @@ def _read_imagenetx(path, text, header, model, index, hint) -> Predictions:
     frame.columns = [str(c).strip() for c in frame.columns]
     _check_filled(path, frame, [c for c in IMAGENETX_COLUMNS if c in frame.columns], 2, hint)
     prob = frame["predicted_probability"].to_numpy() if "predicted_probability" in frame.columns else None
+    topk, topk_column = _topk_columns(path, frame)
     return align_rows(path, model or path.stem, index, frame["file_name"].str.strip().to_numpy(),
-                      frame["predicted_class"].to_numpy(), prob=prob, row_offset=2)
+                      frame["predicted_class"].to_numpy(), prob=prob, topk=topk, row_offset=2,
+                      topk_column=topk_column)
+
+
+def _topk_columns(path: Path, frame: pd.DataFrame) -> tuple[np.ndarray | None, str]:
+    """The top-k of an ImageNet-X CSV: columns ``top1 .. topK``, or one ``top5``/``topk`` column of k ids per cell."""
+    cols = list(frame.columns)
+    if "top1" in cols:
+        k = 1
+        while f"top{k + 1}" in cols:
+            k += 1
+        return frame[[f"top{i}" for i in range(1, k + 1)]].to_numpy(), f"top1..top{k}"
+    col = next((c for c in ("top5", "topk") if c in cols), None)
+    if col is None:
+        return None, "top5"
+    cells = [str(v).strip().strip("[]").replace(",", " ").split() for v in frame[col]]
+    lengths = {len(c) for c in cells}
+    if len(lengths) != 1 or 0 in lengths:
+        i = next(i for i, c in enumerate(cells) if len(c) != len(cells[0]) or not c)
+        raise IngestError(path, f"expected the same number k >= 1 of class ids in every row, but this row has "
+                          f"{len(cells[i])} and row 2 has {len(cells[0])}.", row=i + 2, column=col,
+                          fix="write the k best classes of each image, best first, separated by spaces.")
+    return np.array(cells, dtype=object), col
 
 
 def _read_headerless(path, text, first, model, index, hint) -> Predictions:

@@ -87,9 +87,31 @@ def get_spec(name: str) -> ResourceSpec:
 
 
 def data_dir() -> Path | None:
-    """The local mirror folder named by ``$ERRORSCOPE_DATA_DIR``, or None."""
+    """The local mirror folder named by ``$ERRORSCOPE_DATA_DIR`` (a relative path is taken from the current
+    folder, and checked to exist there), or None when the variable is unset or empty.
+
+    Returns
+    -------
+    The mirror folder, or None.
+
+    Raises
+    ------
+    ResourceError
+        If the variable names a folder that does not exist; the message gives the folder that was tried.
+    """
     value = os.environ.get(DATA_DIR_ENV)
-    return Path(value).expanduser() if value else None
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    resolved = path if path.is_absolute() else Path.cwd() / path
+    if not resolved.is_dir():
+        how = "" if path.is_absolute() else f" (relative to the current folder {Path.cwd()})"
+        what = "is not a folder" if resolved.exists() else "does not exist"
+        raise ResourceError(
+            f"${DATA_DIR_ENV}={value!r} names the folder {resolved}{how}, which {what}. "
+            f"Set ${DATA_DIR_ENV} to the data mirror's folder (an absolute path works from anywhere), or unset it "
+            "to use the cache and downloads.")
+    return path
 
 
 def cache_dir() -> Path:

@@ -30,7 +30,8 @@ from scipy import stats
 from ..exceptions import InvalidInputError
 from ..metrics._regression import fit_line
 
-__all__ = ["accuracy_regression", "holm", "compare_model", "Comparison", "ETH_SHARES_TABLE"]
+__all__ = ["accuracy_regression", "holm", "compare_model", "compare_predictions", "check_coverage", "Comparison",
+           "ETH_SHARES_TABLE"]
 
 _EPS = 1e-4
 
@@ -153,7 +154,8 @@ class Comparison:
     Attributes
     ----------
     model, population : what was compared.
-    origin : ``"store"`` (a stored model) or ``"published"`` (a published model, left out of the fit).
+    origin : ``"store"`` (a stored model), ``"file"`` (a prediction file) or ``"published"`` (a published model,
+        left out of the fit).
     overall : the model's overall accuracy (the regression's x).
     n_reference : number of reference models.
     table : :func:`accuracy_regression` output.
@@ -234,6 +236,80 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
     table = accuracy_regression(reference, target, columns=columns, x=x, scale=scale, level=level,
                                 exclude=model, direction_labels=labels)
     return Comparison(model, population, origin, float(target[x]), int(table["n_reference"].max()), table, note)
+
+
+def check_coverage(pred, *, allow_partial: bool = False) -> str:
+    """Refuse predictions that do not cover every validation image, unless ``allow_partial``.
+
+    Parameters
+    ----------
+    pred : Predictions of one model.
+    allow_partial : compare anyway (the model's numbers then rest on the covered images only).
+
+    Returns
+    -------
+    A note for the comparison's header ("" when every image is covered).
+
+    Raises
+    ------
+    InvalidInputError
+        If the predictions cover fewer images than the index and ``allow_partial`` is False.
+    """
+    n, covered = len(pred.index), pred.n_covered
+    if covered == n:
+        return ""
+    share = covered / n
+    if not allow_partial:
+        raise InvalidInputError(
+            f"{pred.source or pred.model}: the predictions cover {covered:,} of the {n:,} validation images "
+            f"({share:.1%}); a comparison with published models scored on every image would be biased by the "
+            "subset. Predict every image, or pass allow_partial=True (CLI --allow-partial) to compare anyway.")
+    return (f"Partial predictions: {covered:,} of {n:,} images ({share:.1%}); the model's accuracies rest on "
+            "those images only.")
+
+
+def compare_predictions(pred, *, population: str = "imagenetx", which: str = "top", error_type: str = "class",
+                        groups: Sequence[str] | None = None, scale: str = "logit", level: float = 0.95,
+                        allow_partial: bool = False) -> Comparison:
+    """Compare the predictions of one model (read from a file) with the published ImageNet-X population.
+
+    Parameters
+    ----------
+    pred : Predictions on the ImageNet validation images (e.g. from :func:`errorscope.readers.read_predictions`).
+    population : ``"imagenetx"``; the ETH population needs the error taxonomy of the model, which
+        ``errorscope store add`` with a taxonomy suite computes (then compare the stored model).
+    which, error_type : the ImageNet-X annotation file and error definition of the factor accuracies.
+    groups : ImageNet-X groups forming the reference population (default: all published groups).
+    scale, level : as :func:`accuracy_regression`.
+    allow_partial : compare predictions that do not cover every image (see :func:`check_coverage`).
+
+    Returns
+    -------
+    Comparison with ``origin == "file"``; a published model of the same name is left out of the fit.
+
+    Raises
+    ------
+    InvalidInputError
+        For partial predictions without ``allow_partial``, or a population other than ``"imagenetx"``.
+    """
+    from ..constants import FACTORS
+    from ..predictions import Population
+    from ..results import analyze
+    from .reference import imagenetx_wide
+
+    if population != "imagenetx":
+        raise InvalidInputError(
+            f"Comparing a prediction file with the {population!r} population needs its error taxonomy: add the "
+            "file to a store with a taxonomy suite (`errorscope store add FILE --store STORE`) and compare the "
+            "stored model, or use population 'imagenetx'.")
+    note = check_coverage(pred, allow_partial=allow_partial)
+    analysis = analyze(Population.from_predictions([pred]), which=(which,), error_types=(error_type,))
+    target = analysis.tables[(which, error_type)][0].loc[pred.model]
+    reference = imagenetx_wide(which=which, error_type=error_type, groups=groups)
+    table = accuracy_regression(reference, target, columns=FACTORS, x="average", scale=scale, level=level,
+                                exclude=pred.model, direction_labels=("better", "worse"))
+    return Comparison(pred.model, population, "file", float(target["average"]), int(table["n_reference"].max()),
+                      table, note)
 
 
 def _published_row(reference: pd.DataFrame, model: str, population: str, store):

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="images with an empty ReaL set: excluded (ReaL protocol) or wrong (ImageNet-X tables)")
     p.add_argument("--keep-prototypes", action="store_true")
     p.add_argument("--top", type=int, default=3, help="how many robust / susceptible factors to print")
+    p.add_argument("--quiet", action="store_true",
+                   help="print the headline table only (no per-model error ratios): for many models")
     p.set_defaults(func=run)
 
 
@@ -33,8 +35,8 @@ def _fmt(x: float) -> str:
     return "   n/a" if x != x else f"{100 * x:6.2f}"
 
 
-def render_summary(analysis, *, which: str, error_type: str, n: int) -> str:
-    """The text printed by ``errorscope analyze``."""
+def render_summary(analysis, *, which: str, error_type: str, n: int, quiet: bool = False) -> str:
+    """The text printed by ``errorscope analyze`` (``quiet``: the headline table and the notes only)."""
     s = analysis.summary
     lines = [f"{'model':<28} {'top-1':>6} {'top-5':>6} {'ReaL':>6} {'IN-X':>6}  worst factor",
              "-" * 78]
@@ -43,16 +45,17 @@ def render_summary(analysis, *, which: str, error_type: str, n: int) -> str:
                      f"{_fmt(row.get('imagenetx_class', float('nan')))}  {row.get('worst_factor', '')} "
                      f"({_fmt(row.get('worst_factor_accuracy', float('nan'))).strip()}%)")
     lines.append("")
-    lines.append(f"Error ratios ({which} factors, {error_type} correctness; >1 = more errors than overall; "
-                 f"[95% Wilson interval], n = images with the factor):")
-    for model in s.index:
-        robust, weak = analysis.robust_factors(model, which=which, error_type=error_type, n=n)
-        lines.append(f"  {model}")
-        for label, rows in (("most robust     ", robust), ("most susceptible", weak)):
-            parts = [f"{r.factor} {r.error_ratio:.2f} [{r.er_low:.2f}, {r.er_high:.2f}] n={r.total}"
-                     for r in rows.itertuples()]
-            lines.append(f"    {label}: " + "; ".join(parts))
-    lines.append("")
+    if not quiet:
+        lines.append(f"Error ratios ({which} factors, {error_type} correctness; >1 = more errors than overall; "
+                     f"[95% Wilson interval], n = images with the factor):")
+        for model in s.index:
+            robust, weak = analysis.robust_factors(model, which=which, error_type=error_type, n=n)
+            lines.append(f"  {model}")
+            for label, rows in (("most robust     ", robust), ("most susceptible", weak)):
+                parts = [f"{r.factor} {r.error_ratio:.2f} [{r.er_low:.2f}, {r.er_high:.2f}] n={r.total}"
+                         for r in rows.itertuples()]
+                lines.append(f"    {label}: " + "; ".join(parts))
+        lines.append("")
     lines.append(f"ReaL: images with no ReaL label {'excluded' if analysis.settings['real_empty'] == 'exclude' else 'counted wrong'}. "
                  + analysis.settings["license"] + ".")
     return "\n".join(lines)
@@ -65,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
     pop = read_population(args.predictions, progress=True)
     analysis = analyze(pop, filter_prototypes=not args.keep_prototypes, real_empty=args.real_empty, progress=True)
-    print(render_summary(analysis, which=args.which_factor, error_type=args.error_type, n=args.top))
+    print(render_summary(analysis, which=args.which_factor, error_type=args.error_type, n=args.top,
+                         quiet=args.quiet))
     if args.out:
         write_frame(analysis.summary, args.out / "summary.csv")
         write_frame(analysis.factors, args.out / "factors.csv", index=False)

@@ -1,7 +1,9 @@
 """``errorscope compare MODEL --population imagenetx|eth``: where a model's factor accuracies (or ETH
 error-category shares) lie relative to published models of the same overall accuracy.
 
-MODEL is a model in ``--store`` or, for a leave-one-out check, a published model of the population.
+MODEL is a prediction file (any format ``errorscope analyze`` reads; compared with --population imagenetx),
+a model in ``--store``, or, for a leave-one-out check, a published model of the population. A file that does
+not cover every validation image is refused unless --allow-partial.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ DEFAULT_GROUPS = ["imagenet_testbed", "modelvshuman", "base"]
 def register(subparsers) -> None:
     p = subparsers.add_parser("compare", help="compare a model with a published population at equal accuracy",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model")
+    p.add_argument("model", help="a prediction file, a stored model, or a published model's name")
     p.add_argument("--population", choices=["imagenetx", "eth"], default="imagenetx")
     p.add_argument("--store", default=os.environ.get(STORE_ENV), help=f"the store (default ${STORE_ENV})")
     p.add_argument("--which", choices=["top", "multi"], default="top")
@@ -32,20 +34,40 @@ def register(subparsers) -> None:
     p.add_argument("--level", type=float, default=0.95, help="prediction-interval coverage")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--out", help="write the comparison to a CSV/Parquet file")
+    p.add_argument("--allow-partial", action="store_true",
+                   help="compare a prediction file that does not cover all 50,000 images")
     p.set_defaults(func=run)
+
+
+def _is_file(model: str) -> bool:
+    from pathlib import Path
+
+    from ...readers import READERS
+
+    path = Path(model)
+    return path.is_file() or (path.suffix.lower() in READERS and not path.exists())
 
 
 def run(args) -> int:
     from ...store import ResultStore
-    from ...store.compare import compare_model
+    from ...store.compare import compare_model, compare_predictions
 
+    groups = args.groups
+    if groups == ["all"]:
+        from ...imagenetx._published import IMAGENETX_GROUPS
+
+        groups = IMAGENETX_GROUPS
+    if _is_file(args.model):
+        from ...readers import read_predictions
+
+        result = compare_predictions(read_predictions(args.model), population=args.population, which=args.which,
+                                     error_type=args.error_type, groups=groups or DEFAULT_GROUPS, scale=args.scale,
+                                     level=args.level, allow_partial=args.allow_partial)
+        print(result.header, file=sys.stderr)
+        _emit(result.table.reset_index(), args)
+        return 0
     store = ResultStore(args.store, read_only=True) if args.store else None
     try:
-        groups = args.groups
-        if groups == ["all"]:
-            from ...imagenetx._published import IMAGENETX_GROUPS
-
-            groups = IMAGENETX_GROUPS
         result = compare_model(args.model, population=args.population, store=store, which=args.which,
                                error_type=args.error_type, groups=groups or DEFAULT_GROUPS, subset=args.subset,
                                scale=args.scale, level=args.level)

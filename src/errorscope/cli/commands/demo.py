@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
                                for name, paths in written.items()
                                if any(name == f or name.startswith(f + "_") for f in REPORT_FIGURES)}
     report = write_report(ctx, out / "report.html")
+    _write_notices(out, figures=not args.no_figures)
     print(f"[{time.perf_counter() - start:5.1f}s] wrote {report}")
     top = ctx.summary.set_index("model")
     for m in pop.models:
@@ -76,3 +77,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {m:10s} top-1 {100 * top.loc[m, 'top1']:.2f}%  ReaL {100 * top.loc[m, 'real']:.2f}%{mla}")
     print(f"done in {time.perf_counter() - start:.1f}s; open {report} in a browser.")
     return 0
+
+
+def _write_notices(out: Path, *, figures: bool) -> None:
+    """A NOTICE.txt in the demo folder and in its tables and figures folders: all are built on ImageNet-X."""
+    from ..._io import atomic_open
+    from ...resources.imagenetx import NOTICE
+
+    for folder in [out, out / "tables"] + ([out / "figures"] if figures else []):
+        with atomic_open(folder / "NOTICE.txt") as fh:
+            fh.write(f"These files are derived from the ImageNet-X annotations. {NOTICE}\n")

@@ -13,7 +13,7 @@ def register(subparsers) -> None:
         "heatmaps, factor vs overall accuracy, model-type comparison, metaclass panels, augmentation effects) and "
         "of the error-taxonomy paper (error categories vs accuracy), from the published tables. With --predictions, "
         "your models are added to the population figures. ImageNet-X annotations are CC BY-NC 4.0.")
-    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument("--out", type=Path, help="output folder (required unless --list)")
     p.add_argument("--predictions", nargs="+", metavar="PATH", default=None,
                    help="prediction files or folders of your models (overlaid on the population figures)")
     p.add_argument("--store", default=None, metavar="FILE",
@@ -46,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         for name, what in FIGURES.items():
             print(f"{name:42s} {what}")
         return 0
+    if args.out is None:
+        from ...exceptions import InvalidInputError
+
+        raise InvalidInputError("--out is required: name the folder to write the figures to (or use --list).")
     if args.predictions and args.store:
         raise InvalidInputError("Give either --predictions or --store, not both.")
     if args.models and not args.store:

@@ -44,6 +44,8 @@ def register(subparsers) -> None:
     p.add_argument("--per-image", choices=["all", "errors", "none"], default="all",
                    help="rows of per_image.parquet: every (model, image), only top-1 errors, or no file "
                         "(a population of hundreds of models: use errors or none)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no summary table on stdout (and, with --out, no --most-common listing either)")
     clip = p.add_argument_group("out-of-vocabulary step (needs errorscope[clip])")
     clip.add_argument("--clip-images", type=Path, default=None, metavar="DIR",
                       help="ImageNet val image folder (<wnid>/<file> or flat); enables the CLIP step")
@@ -131,6 +133,9 @@ def run(args: argparse.Namespace) -> int:
                        "cooccurrence_held_out": result.knowledge.cooc_excluded, "clip_step": result.clip_step,
                        "models": result.models, "index": result.index_name}, fh, indent=2)
         print(f"wrote {out} ({len(result.models)} models; {note})", file=sys.stderr)
+    if not args.quiet and args.most_common is None and not args.count_spurious_pairs:
+        print(summary_table(result.stats("all")).to_string(float_format=lambda v: f"{v:.4f}"))
+        print(f"shares: fractions of each model's top-1 errors; {note}")
     if args.count_spurious_pairs:
         from ...taxonomy.most_common import count_spurious_pairs
 
@@ -147,7 +152,41 @@ def run(args: argparse.Namespace) -> int:
             with atomic_open(target) as fh:
                 fh.write(text)
             print(f"wrote {target}", file=sys.stderr)
-        else:
+        elif not args.quiet:
             sys.stdout.write(text)
         print(note, file=sys.stderr)
     return 0
+
+
+#: ETH stats columns -> the summary table's error-category share columns.
+SHARE_COLUMNS = {"num_collapsed_mappings": "collapsed", "num_ambiguous": "multi_label",
+                 "num_same_superclass": "fine_grained", "num_OOV_clip": "fine_grained_oov",
+                 "num_common_co_occ": "spurious", "num_non_prototypical": "non_prototypical",
+                 "num_not_classified": "model_failure"}
+
+
+def summary_table(stats):
+    """One row per model: images, top-1 errors, top-1 and MLA accuracy, and the share of errors per category.
+
+    Parameters
+    ----------
+    stats : the ``stats("all")`` frame of a taxonomy result (ETH column layout, accuracies in percent).
+
+    Returns
+    -------
+    DataFrame indexed by model; accuracies and shares are fractions in [0, 1].
+    """
+    import numpy as np
+    import pandas as pd
+
+    errors = stats["num_all_top1_errors"].to_numpy(dtype=float)
+    table = pd.DataFrame({"n_images": stats["num_all_samples"].to_numpy(),
+                          "errors": stats["num_all_top1_errors"].to_numpy(),
+                          "top1": stats["top1_val_acc"].to_numpy() / 100.0,
+                          "mla": stats["mla_all"].to_numpy() / 100.0},
+                         index=pd.Index(stats["model_dir_id"].to_numpy(), name="model"))
+    for col, name in SHARE_COLUMNS.items():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[name] = stats[col].to_numpy(dtype=float) / errors
+    table["label_source"] = stats["label_source"].to_numpy()
+    return table
