@@ -13,7 +13,13 @@ option                    choices                                     default
 ``missing``               ``"exclude"``, ``"wrong"``                  ``"exclude"``
 ``real_empty``            ``"exclude"``, ``"wrong"``                  ``"exclude"``
 ``confidence``            a level in (0, 1)                           ``0.95``
+``labels``                ``"auto"``, ``"real"``, ``"shankar"``       ``"auto"``
+                          (multi-label source of MLA and the
+                          error taxonomy)
 ========================  ==========================================  =============================
+
+``labels="auto"`` is resolved in one place, :func:`errorscope.taxonomy.resolve_label_source`: Shankar et al.'s
+multi-labels when their file is on this machine, else ReaL.
 
 ``missing`` is the coverage convention: an image a prediction file does not cover is left out of every
 metric (``"exclude"``), or counted as an error (``"wrong"``), with the same meaning everywhere.
@@ -29,22 +35,29 @@ from .exceptions import InvalidInputError
 __all__ = [
     "Which", "ErrorType", "Missing", "RealEmpty", "WHICH", "ERROR_TYPES", "MISSING", "DEFAULT_WHICH",
     "DEFAULT_ERROR_TYPE", "DEFAULT_MISSING", "DEFAULT_CONFIDENCE", "MIN_FINDING_IMAGES", "check_which",
-    "check_error_type", "check_missing", "check_real_empty", "check_confidence", "check_choice",
+    "check_error_type", "check_missing", "check_real_empty", "check_confidence", "check_choice", "LabelChoice",
+    "LABEL_SOURCES", "DEFAULT_LABELS", "check_labels", "DEFAULT_REAL_EMPTY", "FIGURE_FORMATS",
 ]
 
 Which = Literal["top", "multi"]
 ErrorType = Literal["class", "metaclass", "real_class"]
 Missing = Literal["exclude", "wrong"]
 RealEmpty = Literal["exclude", "wrong"]
+LabelChoice = Literal["auto", "real", "shankar"]
 
 WHICH: tuple[str, ...] = get_args(Which)
 ERROR_TYPES: tuple[str, ...] = get_args(ErrorType)
 MISSING: tuple[str, ...] = get_args(Missing)
+LABEL_SOURCES: tuple[str, ...] = get_args(LabelChoice)
 
 DEFAULT_WHICH: Which = "top"
 DEFAULT_ERROR_TYPE: ErrorType = "class"
 DEFAULT_MISSING: Missing = "exclude"
 DEFAULT_CONFIDENCE = 0.95
+DEFAULT_LABELS: LabelChoice = "auto"
+DEFAULT_REAL_EMPTY: RealEmpty = "exclude"
+#: File formats a figure can be written in.
+FIGURE_FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
 #: A cell (factor, metaclass x factor, class) backed by fewer images is never listed or coloured as a finding.
 MIN_FINDING_IMAGES = 30
 
@@ -101,3 +114,8 @@ def check_confidence(value: object) -> float:
     if not 0.0 < level < 1.0:
         raise InvalidInputError(f"Expected argument `confidence` to be in (0, 1), but got {value!r}.")
     return level
+
+
+def check_labels(value: object) -> LabelChoice:
+    """Validate a multi-label source name (``"auto"``, ``"real"`` or ``"shankar"``)."""
+    return check_choice("labels", value, LABEL_SOURCES)  # type: ignore[return-value]

@@ -159,8 +159,8 @@ def page100(browser, tmp_path_factory):
         flip = rng.random(pred.size) < rng.uniform(0.02, 0.3)
         pred[flip] = rng.integers(0, 1000, int(flip.sum()))
         base.assign(predicted_class=pred).to_csv(root / f"model{i:03d}.csv", index=False)
-    html = root / "report.html"
-    assert main(["report", str(root), "--out", str(html)]) == 0
+    assert main(["report", str(root), "--out", str(root.parent / "report")]) == 0
+    html = root.parent / "report" / "report.html"
     pg, events = open_page(browser, html)
     yield pg, events, html
     pg.close()

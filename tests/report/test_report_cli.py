@@ -26,23 +26,22 @@ def test_demo_writes_report_figures_and_tables(demo_dir):
 
 
 def test_report_command(tmp_path, capsys):
-    out = tmp_path / "r.html"
     files = [str(resource_path(f"imagenetx/model_predictions/base/{m}.csv")) for m in ("ViT", "SimCLR")]
-    assert main(["report", *files, "--out", str(out), "--no-figures", "--title", "two models"]) == 0
-    html = out.read_text(encoding="utf-8")
+    assert main(["report", *files, "--out", str(tmp_path), "--no-figures", "--title", "two models"]) == 0
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<title>two models</title>" in html and "SimCLR" in html
     assert "wrote" in capsys.readouterr().out
 
 
 def test_report_command_bad_input(tmp_path, capsys):
-    assert main(["report", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r.html")]) == 1
+    assert main(["report", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r")]) == 1
     assert "no such file" in capsys.readouterr().err
 
 
 def test_plots_command_subset_with_user_models(tmp_path, capsys):
     f = str(resource_path("imagenetx/model_predictions/base/ViT.csv"))
     assert main(["plots", "--out", str(tmp_path), "--predictions", f, "--only", "model_metaclasses",
-                 "highlevel_scatter_plot", "--format", "png", "svg", "--dpi", "40"]) == 0
+                 "highlevel_scatter_plot", "--figure-format", "png", "svg", "--dpi", "40"]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["highlevel_scatter_plot.png", "highlevel_scatter_plot.svg", "model_metaclasses_ViT.png",
                      "model_metaclasses_ViT.svg"]
@@ -59,10 +58,10 @@ def test_report_and_plots_from_a_store(tmp_path, capsys):
     store = str(tmp_path / "runs.duckdb")
     files = [str(resource_path(f"imagenetx/model_predictions/base/{m}.csv")) for m in ("ViT", "SimCLR")]
     assert main(["store", "add", *files, "--store", store]) == 0
-    out = tmp_path / "r.html"
+    out = tmp_path / "r"
     assert main(["report", "--store", store, "--models", "SimCLR", "--out", str(out), "--no-figures",
                  "--no-taxonomy"]) == 0
-    html = out.read_text(encoding="utf-8")
+    html = (out / "report.html").read_text(encoding="utf-8")
     assert "68.14%" in html and "1 model: SimCLR" in html  # SimCLR top-1 (spec), the stored predictions
     assert main(["report", "--store", store, "--models", "nope", "--out", str(out)]) == 1
     assert "no stored model(s) ['nope']" in capsys.readouterr().err
@@ -71,5 +70,7 @@ def test_report_and_plots_from_a_store(tmp_path, capsys):
     figs = tmp_path / "figs"
     assert main(["plots", "--store", store, "--out", str(figs), "--only", "model_metaclasses",
                  "model_error_ratios", "--dpi", "40"]) == 0
-    assert sorted(p.name for p in figs.iterdir()) == ["model_error_ratios.png"]
-    assert re.search(r"no\s+per-metaclass figure", capsys.readouterr().err)
+    # the store keeps per-metaclass rows: each stored model gets its own metaclass figure, named after it
+    assert sorted(p.name for p in figs.iterdir()) == ["model_error_ratios.png", "model_metaclasses_SimCLR.png",
+                                                      "model_metaclasses_ViT.png"]
+    assert not re.search(r"no\s+per-metaclass figure", capsys.readouterr().err)

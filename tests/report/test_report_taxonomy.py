@@ -163,11 +163,11 @@ def test_category_thumbnails_from_image_folder(population, tmp_path):
 
 def test_report_cli_labels_and_no_taxonomy(tmp_path, capsys):
     f = str(resource_path("imagenetx/model_predictions/base/ViT.csv"))
-    out = tmp_path / "r.html"
+    out = tmp_path / "r"
     assert main(["report", f, "--out", str(out), "--no-figures", "--no-taxonomy"]) == 0
-    assert "Error taxonomy: not computed" in out.read_text(encoding="utf-8")
+    assert "Error taxonomy: not computed" in (out / "report.html").read_text(encoding="utf-8")
     assert main(["report", f, "--out", str(out), "--no-figures", "--labels", "real"]) == 0
-    assert 'id="taxonomy-table"' in out.read_text(encoding="utf-8")
+    assert 'id="taxonomy-table"' in (out / "report.html").read_text(encoding="utf-8")
     capsys.readouterr()
     from errorscope.taxonomy.labels import shankar_available
 

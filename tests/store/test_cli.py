@@ -37,7 +37,7 @@ def test_add_list_show(store_file, capsys):
 
 def test_compare_stored_and_published(store_file, tmp_path, capsys):
     out = tmp_path / "cmp.csv"
-    assert main(["compare", "ViT", "--store", store_file, "--out", str(out)]) == 0
+    assert main(["compare", "ViT", "--store", store_file, "--save", str(out)]) == 0
     table = pd.read_csv(out).set_index("factor")
     assert len(table) == 16 and (table["n_reference"] == 392).all()  # testbed + modelvshuman + base - ViT
     assert table.loc["texture", "observed"] == pytest.approx(0.524823, abs=5e-7)
@@ -57,7 +57,7 @@ def test_compare_unknown_model_is_a_clean_error(store_file, capsys):
 
 def test_export_and_read_with_duckdb(store_file, tmp_path):
     out = tmp_path / "export"
-    assert main(["store", "export", "--store", store_file, "--format", "parquet", "--out", str(out)]) == 0
+    assert main(["store", "export", "--store", store_file, "--out", str(out)]) == 0
     # the documented query
     acc = duckdb.sql(
         f"SELECT p.model, avg((p.top1 = i.label)::INT) AS top1_acc "

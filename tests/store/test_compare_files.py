@@ -30,7 +30,7 @@ def test_file_equals_published_leave_one_out():
 def test_cli_compare_file_and_partial(tmp_path, capsys):
     src = resource_path("imagenetx/model_predictions/base/ResNet50.csv")
     out = tmp_path / "cmp.csv"
-    assert main(["compare", str(src), "--out", str(out)]) == 0
+    assert main(["compare", str(src), "--save", str(out)]) == 0
     table = pd.read_csv(out)
     assert len(table) == 16 and (table["n_reference"] > 300).all()
     assert "ResNet50 (file)" in capsys.readouterr().err

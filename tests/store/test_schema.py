@@ -54,6 +54,7 @@ def test_summary_equals_analyze(stored):
     store, partial, full = stored
     ours = store.summary()
     theirs = analyze(Population.from_predictions([partial, full])).summary  # no common top-k: top5 NaN
+    assert set(theirs.columns) == set(ours.columns)  # one schema: the stored summary has analyze()'s columns
     for col in theirs.columns:
         if col == "top5":
             continue
@@ -182,9 +183,15 @@ def test_plots_store_inputs_are_the_stored_models_own_tables(stored):
     store, _, _ = stored
     args = argparse.Namespace(store=store.path, models=None, which="top", error_type="class")
     out = _store_inputs(args)
-    assert set(out["user_metaclass_table"]["model"]) == {"resnet_top5", "vit_partial"}
-    pd.testing.assert_frame_equal(out["user_metaclass_table"],
-                                  store.published_table(metaclass=True).reset_index())
+    meta = out["user_metaclass_factors"]
+    assert set(meta["model"]) == {"resnet_top5", "vit_partial"}
+    stored = store.factor_table(which="top", error_type="class")
+    stored = stored[stored["metaclass"] != "all"]
+    got = meta[(meta["metaclass"] != "all") & (meta["factor"] != "average")]
+    key = ["model", "metaclass", "factor"]
+    pd.testing.assert_frame_equal(got.sort_values(key)[key + ["total", "accuracy"]].reset_index(drop=True),
+                                  stored.sort_values(key)[key + ["total", "accuracy"]].reset_index(drop=True),
+                                  check_dtype=False)
     assert list(out["user_table"].index) == ["resnet_top5", "vit_partial"]
     factors = out["user_factors"]
     assert set(factors["metaclass"]) == {"all"} and len(factors) == 2 * 16

@@ -53,7 +53,7 @@ def test_default_suite_writes_error_categories(store_file, hand_shares):
     from errorscope.store import ResultStore
 
     with ResultStore(store_file, read_only=True) as store:
-        assert set(store.list()["metric_version"]) == {"imagenetx-factors/3"}
+        assert set(store.list()["metric_version"]) == {"imagenetx-factors/4"}
         table = store.derived("error_categories")
     assert sorted(table["subset"].unique()) == ["all", "artifact", "organism", "other"]
     assert len(table) == 8 and set(table["label_source"]) == {"real"} and set(table["clip_step"]) == {"skipped"}
@@ -96,10 +96,10 @@ def test_taxonomy_metrics_chunking_and_suite_versions(base_population):
     b = taxonomy_metrics(base_population, chunk=1)["error_categories"]
     key = ["model", "subset"]
     pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True), b.sort_values(key).reset_index(drop=True))
-    assert imagenetx_suite().tag == "imagenetx-factors/3"
-    assert imagenetx_suite(taxonomy="shankar").tag == "imagenetx-factors/3-shankar"
+    assert imagenetx_suite().tag == "imagenetx-factors/4"
+    assert imagenetx_suite(taxonomy="shankar").tag == "imagenetx-factors/4-shankar"
     old = imagenetx_suite(taxonomy=None)
-    assert old.tag == "imagenetx-factors/3-no-taxonomy"
+    assert old.tag == "imagenetx-factors/4-no-taxonomy"
     assert "error_categories" not in old.compute(base_population.select(["ViT"]))
 
 

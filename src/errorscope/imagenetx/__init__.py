@@ -25,8 +25,18 @@ from ._groups import (
     highlevel_population,
     parse_augmentation_hparams,
 )
-from ._model_types import MODEL_TYPE_ORDER, OTHER, model_type, model_type_names, model_types, selfsupervised_models
-from ._published import IMAGENETX_GROUPS, imagenetx_reference, imagenetx_wide, published_table, wide_from_long
+from ._model_types import BASE_MODEL_TYPES, MODEL_TYPE_ORDER, OTHER, model_type, model_type_names, model_types, selfsupervised_models
+from ._published import (
+    DEFAULT_POPULATION,
+    IMAGENETX_GROUPS,
+    POPULATIONS,
+    imagenetx_reference,
+    imagenetx_wide,
+    published_table,
+    reference_populations,
+    resolve_groups,
+    wide_from_long,
+)
 from ._stats import (
     factor_calibration,
     factor_correlations,
@@ -43,8 +53,8 @@ __all__ = [
     "FactorCounts", "annotated_predictions", "count_factors", "count_factor_sets", "factor_accuracies",
     "metaclass_factor_accuracies", "error_ratios", "accuracy_table", "metaclass_table", "factor_calibration",
     "metaclass_factor_calibration", "factor_correlations", "metaclass_prevalence", "metaclass_prevalence_shift",
-    "misclassification_shifts", "metaclass_misclassification_shifts", "IMAGENETX_GROUPS", "published_table",
-    "imagenetx_reference", "imagenetx_wide", "wide_from_long", "MODEL_TYPE_ORDER", "OTHER", "model_type",
+    "misclassification_shifts", "metaclass_misclassification_shifts", "IMAGENETX_GROUPS", "POPULATIONS",
+    "DEFAULT_POPULATION", "resolve_groups", "reference_populations", "published_table", "imagenetx_reference", "imagenetx_wide", "wide_from_long", "BASE_MODEL_TYPES", "MODEL_TYPE_ORDER", "OTHER", "model_type",
     "model_types", "model_type_names", "selfsupervised_models", "AUGMENTATIONS", "check_factor_table",
     "highlevel_population", "group_comparison", "parse_augmentation_hparams", "augmentation_strength",
     "augmentation_points", "augmentation_effects", "augmentation_curves",

@@ -23,11 +23,50 @@ from ..constants import ERROR_TYPES, FACTORS, WHICH_FACTORS
 from ..exceptions import InvalidInputError, ResourceError
 from ..resources import get_spec, resource_path
 
-__all__ = ["IMAGENETX_GROUPS", "published_table", "imagenetx_reference",
-           "imagenetx_wide", "wide_from_long"]
+__all__ = ["IMAGENETX_GROUPS", "POPULATIONS", "DEFAULT_POPULATION", "resolve_groups", "reference_populations",
+           "published_table", "imagenetx_reference", "imagenetx_wide", "wide_from_long"]
 
 IMAGENETX_GROUPS = ["base", "imagenet_testbed", "modelvshuman", "crop", "colorjitter", "gaussian_blur",
                     "colorjitter_crop", "adaptive_colorjitter"]
+#: Named reference populations: name -> the published groups they join. ``main`` is the population of the
+#: paper's figures 4/5 (the ImageNet testbed, model-vs-human and the paper's base models); ``all`` adds the
+#: ResNet-50 augmentation sweeps. Every comparison, in the library and on the command line, defaults to
+#: :data:`DEFAULT_POPULATION`.
+POPULATIONS: dict[str, tuple[str, ...]] = {
+    "main": ("imagenet_testbed", "modelvshuman", "base"),
+    "all": tuple(IMAGENETX_GROUPS),
+}
+DEFAULT_POPULATION = "main"
+
+
+def resolve_groups(groups: Sequence[str] | str | None = None) -> list[str]:
+    """The published groups of a reference population.
+
+    Parameters
+    ----------
+    groups : str, sequence of str or None
+        None: the default population (:data:`DEFAULT_POPULATION`); a population name of :data:`POPULATIONS`
+        (alone or as the only element); or a list of group names of :data:`IMAGENETX_GROUPS`.
+
+    Returns
+    -------
+    list of str
+        Group names.
+    """
+    if groups is None:
+        return list(POPULATIONS[DEFAULT_POPULATION])
+    if isinstance(groups, str):
+        groups = [groups]
+    groups = list(groups)
+    if len(groups) == 1 and groups[0] in POPULATIONS:
+        return list(POPULATIONS[groups[0]])
+    bad = [g for g in groups if g not in IMAGENETX_GROUPS]
+    if bad:
+        raise InvalidInputError(f"Unknown ImageNet-X group(s) {bad}; expected population names {list(POPULATIONS)} "
+                                f"or groups {IMAGENETX_GROUPS}.")
+    return groups
+
+
 _VALUES = FACTORS + ["worst_factor", "average", "worst_100_classes"]
 
 
@@ -124,3 +163,28 @@ def imagenetx_wide(*, which: str = "top", error_type: str = "class", groups=None
     return wide_from_long(imagenetx_reference(groups=groups, whiches=[which], error_types=[error_type]), groups)
 
 
+
+
+def reference_populations(*, which: str = "top", error_type: str = "class") -> pd.DataFrame:
+    """The named reference populations with their model counts (what ``compare`` fits against).
+
+    Parameters
+    ----------
+    which : str
+        ImageNet-X annotation file of the published tables counted.
+    error_type : str
+        Correctness rule of the published tables counted.
+
+    Returns
+    -------
+    DataFrame
+        One row per :data:`POPULATIONS` name: ``population``, ``groups`` (space-separated), ``n_models`` (models
+        with a published table of ``which`` / ``error_type``) and ``default`` (True for
+        :data:`DEFAULT_POPULATION`).
+    """
+    wide = imagenetx_wide(which=which, error_type=error_type, groups=list(IMAGENETX_GROUPS))
+    rows = []
+    for name, groups in POPULATIONS.items():
+        rows.append({"population": name, "groups": " ".join(groups),
+                     "n_models": int(wide["group"].isin(groups).sum()), "default": name == DEFAULT_POPULATION})
+    return pd.DataFrame(rows)

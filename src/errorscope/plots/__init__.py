@@ -8,10 +8,11 @@ matplotlib is imported only when a figure is drawn.
 
 from __future__ import annotations
 
+from ._inputs import FigureInputs
 from .figure_set import FIGURES, POPULATION_FIGURES, FigureDrawer, build_figures, generate_figures, population_groups
 
 __all__ = [
-    "FIGURES", "POPULATION_FIGURES", "FigureDrawer", "build_figures", "generate_figures", "population_groups",
+    "FigureInputs", "FIGURES", "POPULATION_FIGURES", "FigureDrawer", "build_figures", "generate_figures", "population_groups",
     "plot_factor_distribution", "plot_active_factors", "plot_spearman_heatmap", "plot_factor_vs_overall",
     "plot_model_comparison", "plot_model_metaclasses", "plot_error_ratios", "plot_augmentation_effects",
     "plot_error_categories", "save_figure",

@@ -19,7 +19,8 @@ from ..exceptions import InvalidInputError
 __all__ = ["FigureInputs"]
 
 #: Columns the figures read from a tidy factor frame (the layout of :func:`errorscope.results.tidy_factor_frame`).
-TIDY_COLUMNS = ["model", "metaclass", "factor", "total", "accuracy", "error_ratio", "er_low", "er_high"]
+TIDY_COLUMNS = ["model", "metaclass", "factor", "total", "accuracy", "ci_low", "ci_high", "error_ratio", "er_low",
+                "er_high"]
 
 
 def _wide(rows: pd.DataFrame, index) -> pd.DataFrame:
@@ -117,10 +118,10 @@ class FigureInputs:
         f = analysis.factors
         keys = ["model", "error_type", "which", "metaclass"]
         avg = f.drop_duplicates(keys)[keys + ["average_total", "average"]].rename(
-            columns={"average_total": "total", "average": "accuracy"}).assign(factor="average", error_ratio=np.nan,
-                                                                               er_low=np.nan, er_high=np.nan)
-        tidy = pd.concat([f[keys + ["factor", "total", "accuracy", "error_ratio", "er_low", "er_high"]], avg],
-                         ignore_index=True)
+            columns={"average_total": "total", "average": "accuracy"}).assign(
+                factor="average", ci_low=np.nan, ci_high=np.nan, error_ratio=np.nan, er_low=np.nan, er_high=np.nan)
+        tidy = pd.concat([f[keys + ["factor", "total", "accuracy", "ci_low", "ci_high", "error_ratio", "er_low",
+                                    "er_high"]], avg], ignore_index=True)
         summary = None
         table = analysis.tables.get((which, error_type))
         if table is not None and "worst_100_classes" in table[0].columns:
@@ -160,7 +161,7 @@ class FigureInputs:
         tidy = store.factor_table(models, which=which, error_type=error_type)
         avg = (tidy.drop_duplicates(["model", "metaclass"])
                .assign(factor="average", total=lambda d: d["average_total"], accuracy=lambda d: d["average"],
-                       error_ratio=np.nan, er_low=np.nan, er_high=np.nan))
+                       ci_low=np.nan, ci_high=np.nan, error_ratio=np.nan, er_low=np.nan, er_high=np.nan))
         rows = pd.concat([tidy[TIDY_COLUMNS], avg[TIDY_COLUMNS]], ignore_index=True)
         worst = None
         try:

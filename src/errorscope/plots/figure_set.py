@@ -76,7 +76,7 @@ def _paper_model_factors(model: str, which: str, error_type: str) -> pd.DataFram
     from ._inputs import FigureInputs
 
     pop = read_population([resource_path(f"imagenetx/model_predictions/base/{model}.csv")])
-    analysis = analyze(pop, which=(which,), error_types=(error_type,))
+    analysis = analyze(pop, which=(which,), error_types=(error_type,), labels=None)
     return FigureInputs.from_analysis(analysis, which=which, error_type=error_type).factors
 
 

@@ -49,7 +49,7 @@ class ReportContext:
         the per-metaclass breakdown; ``factor == "average"`` rows hold the overall accuracy.
     mistakes : ``model, rank, true_name, predicted_name, count, share_of_errors``.
     taxonomy : optional ETH stats rows of the models (``non_problematic_stats_<group>.csv`` layout,
-        ``model_dir_id`` = model name, optional ``group`` and ``share_<count column>`` columns); None renders
+        ``model_dir_id`` = model name, optional ``group`` and ``share_<category>`` fraction columns); None renders
         "not computed".
     comparison : optional ``model, factor, value, pop_median, pop_p10, pop_p90, percentile``.
     figures : figure name -> ``data:`` URI (PNG) embedded in the page.
@@ -97,7 +97,7 @@ class ReportContext:
 
     @classmethod
     def from_population(cls, pop, *, taxonomy: pd.DataFrame | None = None, taxonomy_images: pd.DataFrame | None = None,
-                        taxonomy_labels: str | None = "real", images_dir: str | Path | None = None,
+                        taxonomy_labels: str | None = "auto", images_dir: str | Path | None = None,
                         figures: bool = True, comparison: bool = True, title: str | None = None,
                         n_examples: int = 6, dpi: int = 90, progress: bool = False,
                         jobs: int | None = None) -> "ReportContext":
@@ -105,7 +105,8 @@ class ReportContext:
 
         Numbers come from :func:`errorscope.results.analyze` (via :func:`errorscope.report.tables.report_tables`).
         The error taxonomy is computed with :func:`errorscope.report.tables.taxonomy_tables` from the
-        multi-label source ``taxonomy_labels`` (``"real"``, default, or ``"shankar"``; None skips it), unless
+        multi-label source ``taxonomy_labels`` (``"auto"``, default: Shankar et al. when available, else
+        ``"real"``; or ``"real"``, ``"shankar"``; None skips it), unless
         ``taxonomy`` (ETH stats rows per model, optional ``group`` column) is given, which is shown as given.
         Its ``all`` rows fill the headline MLA.
         ``images_dir`` (an ImageNet val folder, flat or one folder per wnid) adds thumbnails of mistakes per

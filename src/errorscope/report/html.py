@@ -183,7 +183,7 @@ def build_report(context: ReportContext) -> str:
                 cols.append((c, label, "p1"))
         cols += [(c, label, "int") for c, label in _TAX_COLUMNS if c in t.columns]
         taxonomy_table = _table(t, cols)
-        shares = [(f"share_{c}", label, "p1") for c, label in _TAX_COLUMNS if f"share_{c}" in t.columns]
+        shares = [(f"share_{c[4:]}", label, "pct") for c, label in _TAX_COLUMNS if f"share_{c[4:]}" in t.columns]
         if shares:
             share_table = _table(t, [cols[k] for k in range(len(key))] + shares)
         if "group" in t.columns:

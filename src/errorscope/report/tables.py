@@ -36,12 +36,12 @@ def report_tables(pop, *, which: str = "top", error_types=("class", "real_class"
 
     if not pop.index.is_val:
         raise InvalidInputError(f"The report needs predictions on the ImageNet validation index, got {pop.index.name!r}.")
-    result = analyze(pop, which=(which,), error_types=tuple(error_types))
+    # labels=None: the report's MLA comes from its own taxonomy run (the same taxonomy statistics), added later.
+    result = analyze(pop, which=(which,), error_types=tuple(error_types), labels=None)
     summary = result.summary.reset_index()
     for error_type in error_types:  # the published tables' worst_100_classes, for the figures
         summary[f"worst_100_classes_{error_type}"] = (
             result.tables[(which, error_type)][0]["worst_100_classes"].reindex(summary["model"]).to_numpy())
-    summary.insert(1, "n_images", len(pop.index))
     if "mla" not in summary.columns:
         summary["mla"] = np.nan
     f = result.factors
@@ -162,33 +162,29 @@ LABEL_SOURCE_TEXT = {
 }
 
 
-def taxonomy_tables(pop, *, labels: str = "real", groups=("all", "organism", "artifact", "other")):
+def taxonomy_tables(pop, *, labels: str = "auto", groups=("all", "organism", "artifact", "other")):
     """The error taxonomy of every model (Peychev et al. 2023) for the report.
 
-    Runs :func:`errorscope.taxonomy.classify` with the multi-label source ``labels`` (``"real"`` or
-    ``"shankar"``) and no CLIP step, then :meth:`~errorscope.taxonomy.TaxonomyResult.stats` per group.
+    Runs :func:`errorscope.taxonomy.classify` with the multi-label source ``labels`` (``"auto"``,
+    ``"real"`` or ``"shankar"``; :func:`errorscope.taxonomy.resolve_label_source`) and no CLIP step, then :meth:`~errorscope.taxonomy.TaxonomyResult.stats` per group.
 
     Returns
     -------
     stats : the ETH ``non_problematic_stats_<group>.csv`` rows of every model and group, stacked, with a
-        ``group`` column after ``model_dir_id`` and ``share_<column>`` = 100 x count / ``num_group_top1_errors``
+        ``group`` column after ``model_dir_id`` and ``share_<category>`` = count / ``num_group_top1_errors``, a fraction
+        (:func:`errorscope.taxonomy.category_shares`)
         for the seven categories.
     result : the :class:`~errorscope.taxonomy.TaxonomyResult` (for :func:`category_images`).
     """
-    from ..taxonomy import classify, load_multilabels
+    from ..taxonomy import category_shares, classify, load_multilabels, resolve_label_source
 
-    if labels not in LABEL_SOURCE_TEXT:
-        raise InvalidInputError(f"Expected `labels` 'real' or 'shankar', but got {labels!r}.")
+    labels = resolve_label_source(labels)
     result = classify(pop, load_multilabels(labels))
     frames = []
     for g in groups:
         st = result.stats(g)
         st.insert(1, "group", g)
-        errors = st["num_group_top1_errors"].to_numpy(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for c in TAXONOMY_CATEGORIES:
-                st[f"share_{c}"] = 100.0 * st[c].to_numpy(np.float64) / errors
-        frames.append(st)
+        frames.append(pd.concat([st, category_shares(st)], axis=1))
     return pd.concat(frames, ignore_index=True), result
 
 

@@ -8,6 +8,8 @@ Data flows one way: files -> :class:`~errorscope.Population` -> counts (:mod:`er
 from ._analyze import Analysis, analyze
 from ._factors import tidy_factor_frame
 from ._layout import to_published_layout
+from ._summary import summary_table
+from ._taxonomy import taxonomy_share_table, taxonomy_summary
 from ._tree import write_table_tree
 
-__all__ = ["Analysis", "analyze", "tidy_factor_frame", "to_published_layout", "write_table_tree"]
+__all__ = ["Analysis", "analyze", "summary_table", "taxonomy_share_table", "taxonomy_summary", "tidy_factor_frame", "to_published_layout", "write_table_tree"]

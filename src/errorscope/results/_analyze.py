@@ -160,7 +160,7 @@ def analyze(pop: Population, *, which: tuple[str, ...] = ("top", "multi"),
     if labels is not None:
         from ..taxonomy import classify
 
-        taxonomy = classify(pop, _resolve_labels(labels) if missing == "exclude" else _resolve_labels(labels))
+        taxonomy = classify(pop, _resolve_labels(labels))
         label_source = taxonomy.label_source
     first = all_counts.get((which[0], error_types[0])) if which and error_types else None
     summary = summary_table(pop, counts=first, taxonomy=taxonomy, missing=missing, real_empty=real_empty)
@@ -192,9 +192,6 @@ def analyze(pop: Population, *, which: tuple[str, ...] = ("top", "multi"),
 
 def _resolve_labels(labels: str):
     """The multi-label set of a label-source name (``auto``: Shankar et al. when its file is here, else ReaL)."""
-    from ..taxonomy import load_multilabels
-    from ..taxonomy.labels import shankar_available
+    from ..taxonomy import load_multilabels, resolve_label_source
 
-    if labels == "auto":
-        labels = "shankar" if shankar_available() else "real"
-    return load_multilabels(labels)
+    return load_multilabels(resolve_label_source(labels))

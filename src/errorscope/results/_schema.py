@@ -165,7 +165,9 @@ TAXONOMY_SHARES = TableSchema("taxonomy_shares", ("model", "subset", "category")
     Column("label_source", "str", "multi-label source ('real' or 'shankar')"),
     Column("clip_step", "str", "'skipped' or the out-of-vocabulary detector used"),
     Column("count", "int", "errors of the category"),
-    Column("share", "float", "count / the subset's multi-label errors, a fraction"),
+    Column("share", "float", "count / the subset's top-1 errors on the non-problematic images, a fraction"),
+    Column("n_errors", "int", "the subset's top-1 errors on the non-problematic images: what share rests on"),
+    Column("n_images", "int", "the subset's non-problematic images the model covers"),
 ))
 
 #: One row per (model, image) with a prediction: the taxonomy's per-image view.

@@ -417,11 +417,22 @@ class ResultStore:
         Returns
         -------
         DataFrame indexed by ``model`` (sorted) with :data:`~errorscope.store.metrics.SUMMARY_COLUMNS`:
-        n_images, n_covered, coverage, top1, top5, real, real_imagenetx, imagenetx_<error_type>,
-        worst_factor, worst_factor_accuracy, ece; every number over the images the model covers.
+        n_images, n_covered, coverage, missing, top1, top1_n, top5, real, real_n, real_imagenetx, imagenetx_n,
+        worst_factor, worst_factor_accuracy, imagenetx_<error_type>, ece; every number over the images the model
+        covers. When the store keeps the error taxonomy, also ``mla``, ``mla_n`` and ``label_source`` (the
+        taxonomy's multi-label accuracy over the covered non-problematic images, as ``analyze().summary``).
         """
         self._require_derived("summary")
-        return self.derived("summary", models).set_index("model").sort_index()
+        out = self.derived("summary", models).set_index("model").sort_index()
+        if "error_categories" in self.derived_tables():
+            cats = self.derived("error_categories", models)
+            if not {"subset", "mla", "num_all_samples", "label_source"} <= set(cats.columns):
+                return out  # a custom suite's table without the taxonomy's MLA columns
+            cats = cats[cats["subset"] == "all"].set_index("model")
+            out["mla"] = cats["mla"].reindex(out.index)
+            out["mla_n"] = cats["num_all_samples"].reindex(out.index).astype("Int64")
+            out["label_source"] = cats["label_source"].reindex(out.index)
+        return out
 
     def factor_table(self, models: Sequence[str] | None = None, *, which: str | None = None,
                      error_type: str | None = None, metaclass: str | None = None,

@@ -21,6 +21,7 @@ values are clipped to [1e-4, 1 - 1e-4] before the transform.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +73,9 @@ def holm(p: Sequence[float]) -> np.ndarray:
 def accuracy_regression(reference: pd.DataFrame, target: pd.Series | dict, *, columns: Sequence[str],
                         x: str = "average", scale: str = "logit", level: float = 0.95,
                         exclude: str | None = None, model_column: str = "model",
-                        direction_labels: tuple[str, str] = ("better", "worse")) -> pd.DataFrame:
+                        direction_labels: tuple[str, str] = ("better", "worse"),
+                        target_n: dict | pd.Series | None = None,
+                        min_images: int | None = None) -> pd.DataFrame:
     """Compare ``target`` with the accuracy regression of ``reference``, one row per column.
 
     Parameters
@@ -87,6 +90,11 @@ def accuracy_regression(reference: pd.DataFrame, target: pd.Series | dict, *, co
     model_column : the column holding model names in ``reference``.
     direction_labels : the words for a significantly positive / negative residual (for error-category
         shares, where higher is not better, pass e.g. ``("higher", "lower")``).
+    target_n : images each of the compared model's values rests on (column -> n). The model's own binomial
+        sampling error at n images, p(1 - p) / n (on the logit scale by the delta method, 1 / (n p (1 - p))), is
+        added to the prediction variance, so a value measured on few images is not significant by chance.
+    min_images : a value resting on fewer images is never significant (default: MIN_FINDING_IMAGES when
+        ``target_n`` is given).
 
     Returns
     -------
@@ -125,6 +133,12 @@ def accuracy_regression(reference: pd.DataFrame, target: pd.Series | dict, *, co
         slope, intercept = line.slope, line.intercept
         fit0 = float(line.predict(x0))
         se = float(line.standard_error(x0, prediction=True))
+        n_t = np.nan
+        if target_n is not None and col in target_n and not pd.isna(target_n[col]):
+            n_t = float(target_n[col])
+            pc = float(np.clip(y0, 0.5 / max(n_t, 1.0), 1 - 0.5 / max(n_t, 1.0)))
+            own = (1.0 / (n_t * pc * (1 - pc))) if scale == "logit" else pc * (1 - pc) / n_t
+            se = float(np.sqrt(se ** 2 + own)) if n_t > 0 else float("inf")
         tcrit = line.t_quantile(level)
         r0 = float(_transform(y0, scale)) - fit0
         t = r0 / se
@@ -133,6 +147,7 @@ def accuracy_regression(reference: pd.DataFrame, target: pd.Series | dict, *, co
             "factor": col, "observed": float(y0), "expected": float(_inverse(fit0, scale)),
             "pi_low": float(_inverse(fit0 - tcrit * se, scale)), "pi_high": float(_inverse(fit0 + tcrit * se, scale)),
             "residual": r0, "t": t, "p_value": p, "slope": slope, "intercept": intercept, "n_reference": n,
+            "n_images": n_t,
         })
     out = pd.DataFrame(rows).set_index("factor")
     for c in ["expected", "pi_low", "pi_high", "residual", "t", "p_value", "slope", "intercept"]:
@@ -140,10 +155,17 @@ def accuracy_regression(reference: pd.DataFrame, target: pd.Series | dict, *, co
             out[c] = np.nan
     out["p_holm"] = holm(out["p_value"].to_numpy())
     out["significant"] = out["p_value"] < alpha
+    if "n_images" not in out.columns:
+        out["n_images"] = np.nan
+    if target_n is not None or min_images is not None:
+        from ..options import MIN_FINDING_IMAGES
+
+        floor = MIN_FINDING_IMAGES if min_images is None else min_images
+        out["significant"] &= ~(out["n_images"] < floor)
     out["direction"] = np.where(~out["significant"], "as expected",
                                 np.where(out["residual"] > 0, direction_labels[0], direction_labels[1]))
     out["n_reference"] = out["n_reference"].astype(np.int64)
-    return out[["observed", "expected", "pi_low", "pi_high", "residual", "t", "p_value", "p_holm",
+    return out[["observed", "n_images", "expected", "pi_low", "pi_high", "residual", "t", "p_value", "p_holm",
                 "significant", "direction", "slope", "intercept", "n_reference"]]
 
 
@@ -193,7 +215,7 @@ ETH_SHARES_TABLE = "error_categories"
 
 def compare_model(model: str, *, population: str = "imagenetx", store=None, which: str = "top",
                   error_type: str = "class", groups: Sequence[str] | None = None, subset: str = "all",
-                  scale: str = "logit", level: float = 0.95) -> Comparison:
+                  scale: str = "logit", level: float = 0.95, allow_partial: bool = False) -> Comparison:
     """Compare ``model`` (stored, or published) with a published population at equal overall accuracy.
 
     A stored model is looked up first; otherwise ``model`` must be a published model of the population,
@@ -205,15 +227,28 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
 
     note = ""
 
+    target_n = None
     if population == "imagenetx":
+        from ..imagenetx._published import resolve_groups
+
         ref_store = store if store is not None and _has_table(store, "reference_imagenetx") else None
-        reference = imagenetx_wide(which=which, error_type=error_type, groups=groups, store=ref_store)
+        reference = imagenetx_wide(which=which, error_type=error_type, groups=resolve_groups(groups), store=ref_store)
         columns, x, labels = FACTORS, "average", ("better", "worse")
         if store is not None and model in store and {"factors", "summary"} <= set(store.derived_tables()):
             target = store.published_table([model], which=which, error_type=error_type).loc[model]
             origin = "store"
+            summary = store.summary([model])
+            coverage = float(summary.loc[model, "coverage"]) if "coverage" in summary else 1.0
+            if coverage < 1.0 and not allow_partial:
+                raise InvalidInputError(
+                    f"Stored model {model!r} covers {coverage:.1%} of the validation images; a partial model is "
+                    "not compared with the published (complete) models unless asked: pass allow_partial=True "
+                    "(CLI --allow-partial).")
+            rows = store.factor_table([model], which=which, error_type=error_type, metaclass="all")
+            target_n = dict(zip(rows["factor"], rows["total"]))
         else:
             target, origin = _published_row(reference, model, population, store)
+            target_n = _full_coverage_totals(which, error_type)  # a published model covers every image
     elif population == "eth":
         ref_store = store if store is not None and _has_table(store, "reference_eth") else None
         reference = eth_wide(subset=subset, store=ref_store)
@@ -234,7 +269,7 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
     else:
         raise InvalidInputError(f"Expected `population` 'imagenetx' or 'eth', but got {population!r}.")
     table = accuracy_regression(reference, target, columns=columns, x=x, scale=scale, level=level,
-                                exclude=model, direction_labels=labels)
+                                exclude=model, direction_labels=labels, target_n=target_n)
     return Comparison(model, population, origin, float(target[x]), int(table["n_reference"].max()), table, note)
 
 
@@ -279,7 +314,7 @@ def compare_predictions(pred, *, population: str = "imagenetx", which: str = "to
     population : ``"imagenetx"``; the ETH population needs the error taxonomy of the model, which
         ``errorscope store add`` with a taxonomy suite computes (then compare the stored model).
     which, error_type : the ImageNet-X annotation file and error definition of the factor accuracies.
-    groups : ImageNet-X groups forming the reference population (default: all published groups).
+    groups : ImageNet-X groups or a population name (default: :data:`errorscope.imagenetx.DEFAULT_POPULATION`).
     scale, level : as :func:`accuracy_regression`.
     allow_partial : compare predictions that do not cover every image (see :func:`check_coverage`).
 
@@ -303,11 +338,16 @@ def compare_predictions(pred, *, population: str = "imagenetx", which: str = "to
             "file to a store with a taxonomy suite (`errorscope store add FILE --store STORE`) and compare the "
             "stored model, or use population 'imagenetx'.")
     note = check_coverage(pred, allow_partial=allow_partial)
-    analysis = analyze(Population.from_predictions([pred]), which=(which,), error_types=(error_type,))
+    analysis = analyze(Population.from_predictions([pred]), which=(which,), error_types=(error_type,), labels=None)
     target = analysis.tables[(which, error_type)][0].loc[pred.model]
-    reference = imagenetx_wide(which=which, error_type=error_type, groups=groups)
+    from ..imagenetx._published import resolve_groups
+
+    reference = imagenetx_wide(which=which, error_type=error_type, groups=resolve_groups(groups))
+    rows = analysis.factors[(analysis.factors["metaclass"] == "all") & (analysis.factors["which"] == which)
+                            & (analysis.factors["error_type"] == error_type)]
     table = accuracy_regression(reference, target, columns=FACTORS, x="average", scale=scale, level=level,
-                                exclude=pred.model, direction_labels=("better", "worse"))
+                                exclude=pred.model, direction_labels=("better", "worse"),
+                                target_n=dict(zip(rows["factor"], rows["total"])))
     return Comparison(pred.model, population, "file", float(target["average"]), int(table["n_reference"].max()),
                       table, note)
 
@@ -325,3 +365,17 @@ def _published_row(reference: pd.DataFrame, model: str, population: str, store):
         raise InvalidInputError(f"No model {model!r} {where}in the {population} population.{hint}{extra} "
                                 "Add it with `errorscope store add FILE --store STORE`.")
     return hit.iloc[0], "published"
+
+
+@lru_cache(maxsize=8)
+def _full_coverage_totals(which: str, error_type: str) -> dict[str, int]:
+    """Images per factor that a model covering every validation image rests on (the published models do)."""
+    from ..datasets import val_index
+    from ..imagenetx import count_factors
+    from ..predictions import Population, Predictions
+
+    full = Population.from_predictions([Predictions.from_arrays("full", val_index().labels)])
+    counts = count_factors(full, which=which, error_type=error_type)
+    from ..constants import FACTORS
+
+    return {f: int(n) for f, n in zip(FACTORS, counts.factors.total[0])}

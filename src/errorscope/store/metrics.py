@@ -116,56 +116,45 @@ def imagenetx_factor_metrics(population: Population, *, whiches: Sequence[str] =
             "worst_classes": pd.concat(worst, ignore_index=True)}
 
 
-#: Columns of the store's ``summary`` table, in order (those of ``analyze().summary``, plus n_images, coverage).
-SUMMARY_COLUMNS = ["model", "n_images", "n_covered", "coverage", "top1", "top5", "real", "real_imagenetx",
-                   "imagenetx_class", "imagenetx_metaclass", "imagenetx_real_class", "worst_factor",
-                   "worst_factor_accuracy", "ece"]
+#: Columns of the store's ``summary`` table, in order: the :data:`~errorscope.results._schema.SUMMARY` columns
+#: that need no taxonomy, then the ImageNet-X headline accuracy per error type and the calibration error.
+SUMMARY_COLUMNS = ["model", "n_images", "n_covered", "coverage", "missing", "top1", "top1_n", "top5", "real",
+                   "real_n", "real_imagenetx", "imagenetx_n", "worst_factor", "worst_factor_accuracy",
+                   "imagenetx_class", "imagenetx_metaclass", "imagenetx_real_class", "ece"]
 
 
 def summary_frame(population: Population, counts: dict, *, whiches: Sequence[str] = WHICH_FACTORS,
                   error_types: Sequence[str] = ERROR_TYPES) -> pd.DataFrame:
-    """One row per model: the headline numbers of ``analyze().summary`` with its conventions.
+    """One row per model: the headline numbers of ``analyze().summary``, built by the same builder.
 
     Parameters
     ----------
-    population : the models (``topk`` and ``prob`` optional).
-    counts : ``(which, error_type) -> FactorCounts`` of ``population`` (:func:`~errorscope.imagenetx.count_factor_sets`).
-    whiches, error_types : what ``counts`` holds; the ImageNet-X columns use the first ``which``, the worst
-        factor the first (which, error_type), as :func:`~errorscope.results.analyze`.
+    population : Population
+        The models (``topk`` and ``prob`` optional).
+    counts : dict
+        ``(which, error_type) -> FactorCounts`` of ``population``
+        (:func:`~errorscope.imagenetx.count_factor_sets`).
+    whiches, error_types : sequence of str
+        What ``counts`` holds; the ImageNet-X columns use the first ``which``, the worst factor the first
+        (which, error_type), as :func:`~errorscope.results.analyze`.
 
     Returns
     -------
-    DataFrame with :data:`SUMMARY_COLUMNS`: ``n_images`` (images of the index), ``n_covered`` (images with a
-    prediction), ``coverage`` = n_covered / n_images; ``top1`` and ``top5`` (original labels; ``top5`` NaN
-    without top-5 predictions), ``real`` (ReaL, images without a ReaL label excluded) and ``real_imagenetx``
-    (counted as wrong), all over the covered images only; ``imagenetx_<error_type>`` (accuracy over the
-    annotated covered images), ``worst_factor`` (name) and ``worst_factor_accuracy``; ``ece`` (expected
-    calibration error over the annotated images, NaN without probabilities).
+    DataFrame
+        :data:`SUMMARY_COLUMNS`: the rows of :func:`errorscope.results.summary_table` (uncovered images left
+        out, every accuracy with the images it rests on), ``imagenetx_<error_type>`` (accuracy over the annotated
+        covered images) and ``ece`` (expected calibration error over the annotated images, NaN without
+        probabilities).
     """
-    from ..datasets import real_label_sets
-    from ..metrics import real_accuracy, top1_accuracy, topk_accuracy
+    from ..results import summary_table
 
-    labels = population.index.labels
-    real_sets, sizes = real_label_sets()
-    m, n = population.top1.shape
-    covered = (population.top1 >= 0).sum(axis=1).astype(np.int64)
-    out = pd.DataFrame({"model": [str(x) for x in population.models], "n_images": np.full(m, n, np.int64),
-                        "n_covered": covered, "coverage": covered / n})
-    out["top1"] = top1_accuracy(population.top1, labels)
-    top5 = np.full(m, np.nan)
-    if population.topk is not None and population.topk.shape[-1] >= 5:
-        top5 = topk_accuracy(population.topk, labels, k=5)
-    out["top5"] = top5
-    out["real"] = real_accuracy(population.top1, real_sets, empty="exclude", sizes=sizes)
-    out["real_imagenetx"] = real_accuracy(population.top1, real_sets, empty="wrong", sizes=sizes)
+    m = len(population.models)
     first = whiches[0]
+    out = summary_table(population, counts=counts[(first, error_types[0])], missing="exclude")
+    out["model"] = out["model"].astype(str)
     for error_type in ERROR_TYPES:
         c = counts.get((first, error_type))
         out[f"imagenetx_{error_type}"] = c.overall.accuracy if c is not None else np.nan
-    acc = counts[(first, error_types[0])].factors.accuracy
-    worst = np.where(np.isnan(acc), np.inf, acc).argmin(axis=1)
-    out["worst_factor"] = np.array(FACTORS, dtype=object)[worst]
-    out["worst_factor_accuracy"] = acc[np.arange(m), worst]
     out["ece"] = np.nan
     if population.prob is not None:
         from ..imagenetx._stats import factor_calibration
@@ -196,7 +185,7 @@ def taxonomy_metrics(population: Population, *, labels: str = "real", chunk: int
     """
     from ..taxonomy import classify
     from ..taxonomy.wordnet import GROUPS
-    from ..taxonomy._published import ETH_CATEGORIES
+    from ..taxonomy._published import category_shares
 
     if not population.index.is_val:
         raise InvalidInputError(
@@ -219,10 +208,7 @@ def taxonomy_metrics(population: Population, *, labels: str = "real", chunk: int
                                   "mla": st["mla_all"].to_numpy(np.float64) / 100.0})
             for c in TAXONOMY_COUNT_COLUMNS:
                 frame[c] = st[c].to_numpy(np.float64 if c.startswith("mla") else np.int64)
-            errors = st["num_group_top1_errors"].to_numpy(np.float64)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                for c in ETH_CATEGORIES:
-                    frame[f"share_{c[4:]}"] = st[c].to_numpy(np.float64) / errors
+            frame = pd.concat([frame, category_shares(st).set_axis(frame.index)], axis=1)
             frames.append(frame)
     return {"error_categories": pd.concat(frames, ignore_index=True)}
 
@@ -252,8 +238,10 @@ def _knowledge(labels: str):
 
 #: Suite versions: 1 = ImageNet-X factor tables; 2 = also the error taxonomy (``error_categories``);
 #: 3 = the tidy factor table of :mod:`errorscope.results` (its counts, metaclass rows), one ``summary`` row per
-#: model with analyze()'s columns (uncovered images left out; top-5, ReaL, coverage, ECE), ``worst_classes``.
-SUITE_VERSION = "3"
+#: model with analyze()'s columns (uncovered images left out; top-5, ReaL, coverage, ECE), ``worst_classes``;
+#: 4 = the summary built by :func:`errorscope.results.summary_table` (``missing``, ``top1_n``, ``real_n``,
+#: ``imagenetx_n`` columns).
+SUITE_VERSION = "4"
 
 
 def imagenetx_suite(*, taxonomy: str | None = "real") -> MetricSuite:
@@ -262,12 +250,12 @@ def imagenetx_suite(*, taxonomy: str | None = "real") -> MetricSuite:
     Parameters
     ----------
     taxonomy : multi-label source of the error taxonomy (``"real"``, default, or ``"shankar"``, which needs
-        the optional Shankar et al. file); None leaves the taxonomy out (version ``3-no-taxonomy``, the
+        the optional Shankar et al. file); None leaves the taxonomy out (version ``4-no-taxonomy``, the
         factor tables and the summary only).
 
     Returns
     -------
-    MetricSuite with version ``3`` with ReaL labels, ``3-shankar`` with Shankar's: a store whose models were
+    MetricSuite with version ``4`` with ReaL labels, ``4-shankar`` with Shankar's: a store whose models were
     computed with another version recomputes them on :meth:`~errorscope.store.ResultStore.refresh`.
     """
     if taxonomy is None:

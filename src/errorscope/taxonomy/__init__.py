@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from .categories import CATEGORIES, ErrorCategory, get_category, list_categories
 from .cooccurrence import Cooccurrence, derive_cooccurrence
+from ._published import ETH_CATEGORIES, category_shares, eth_reference, eth_stats
 from .engine import IMAGENET_A_INDEX, OOVDetector, TaxonomyResult, classify
 from .knowledge import Knowledge, build_knowledge
-from .labels import MultiLabels, imagenet_a_multilabels, load_multilabels, read_shankar, real_multilabels
+from .labels import (MultiLabels, imagenet_a_multilabels, load_multilabels, read_shankar, real_multilabels,
+                     resolve_label_source)
 from .stats import taxonomy_stats
 from .superclasses import Superclasses, load_superclasses
 from .wordnet import GROUPS, class_groups, wordnet
@@ -27,5 +29,6 @@ __all__ = [
     "CATEGORIES", "ErrorCategory", "get_category", "list_categories", "Cooccurrence", "derive_cooccurrence",
     "IMAGENET_A_INDEX", "OOVDetector", "TaxonomyResult", "classify", "Knowledge", "build_knowledge",
     "MultiLabels", "imagenet_a_multilabels", "load_multilabels", "read_shankar", "real_multilabels",
+    "resolve_label_source", "ETH_CATEGORIES", "category_shares", "eth_reference", "eth_stats",
     "taxonomy_stats", "Superclasses", "load_superclasses", "GROUPS", "class_groups", "wordnet",
 ]

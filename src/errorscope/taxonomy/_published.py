@@ -34,6 +34,30 @@ ETH_CATEGORY_NAMES: dict[str, str] = {
 ETH_CATEGORIES = list(ETH_CATEGORY_NAMES)
 
 
+def category_shares(stats: pd.DataFrame) -> pd.DataFrame:
+    """The share of a subset's top-1 errors in each ETH category, as fractions: the one definition.
+
+    Parameters
+    ----------
+    stats : DataFrame
+        Rows in the ETH ``non_problematic_stats`` layout: the seven :data:`ETH_CATEGORIES` counts and
+        ``num_group_top1_errors`` (the subset's errors on the non-problematic images, which the counts sum to).
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``stats``; columns ``share_<category>`` (``share_collapsed_mappings``, ...,
+        ``share_not_classified``) = count / num_group_top1_errors, a fraction in [0, 1] (NaN without errors).
+        Every table, figure and comparison of errorscope uses these columns.
+    """
+    errors = stats["num_group_top1_errors"].to_numpy(np.float64)
+    out = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for c in ETH_CATEGORIES:
+            out[f"share_{c[4:]}"] = stats[c].to_numpy(np.float64) / errors
+    return pd.DataFrame(out, index=stats.index)
+
+
 @lru_cache(maxsize=32)
 def _read_eth(dataset: str, subset: str) -> pd.DataFrame:
     return pd.read_csv(resource_path(f"eth_error_analysis/stats-{dataset}/non_problematic_stats_{subset}.csv"))
@@ -72,10 +96,7 @@ def eth_reference() -> pd.DataFrame:
     joined["idx"] = joined["idx"].astype(np.int64)
     joined["extra_annotations"] = joined["extra_annotations"].astype(str)
     joined["top1"] = joined["imagenet_top1_val_acc"].astype(np.float64) / 100.0
-    errors = joined["num_group_top1_errors"].astype(np.float64)  # the subset's errors; the categories sum to it
-    for c in ETH_CATEGORIES:
-        joined[f"share_{c[4:]}"] = joined[c].astype(np.float64) / errors
-    return joined
+    return pd.concat([joined, category_shares(joined)], axis=1)
 
 
 def eth_wide(*, subset: str = "all") -> pd.DataFrame:

@@ -192,7 +192,8 @@ def classify(population: Population, labels: MultiLabels | str | None = None, *,
     population : predictions of M models on one index: the ImageNet validation index (for ``shankar`` /
         ``real``) or an ImageNet-A index named ``"imagenet-a"`` (file names ``<wnid>/<file>``, labels = the
         1000-class ids of the folders).
-    labels : a :class:`~.labels.MultiLabels`, ``"shankar"`` or ``"real"``; default ``"shankar"`` for ImageNet,
+    labels : a :class:`~.labels.MultiLabels`, ``"auto"``, ``"shankar"`` or ``"real"``; default ``"auto"``
+        (:func:`~.labels.resolve_label_source`: Shankar et al.'s when their file is here, else ReaL) for ImageNet,
         and always M = [t] for ImageNet-A.
     clip : the out-of-vocabulary step; None skips it (every output then says so) and OOV errors fall into
         spurious correlation, non-prototypical or model failure.
@@ -224,7 +225,7 @@ def classify(population: Population, labels: MultiLabels | str | None = None, *,
             raise InvalidInputError("An ImageNet-A population always uses M = [t]; do not pass `labels`.")
         labels = imagenet_a_multilabels(population.index)
     elif labels is None or isinstance(labels, str):
-        labels = load_multilabels(labels or "shankar")
+        labels = load_multilabels(labels or "auto")
     if knowledge is None or knowledge.labels is not labels:
         knowledge = build_knowledge(labels, superclasses=superclasses)
     pos = _align(population, labels)

@@ -34,7 +34,7 @@ from ..exceptions import IngestError, InvalidInputError, ResourceError
 from ..datasets._index import ImageIndex, class_info, val_index
 
 __all__ = ["MultiLabels", "load_multilabels", "read_shankar", "real_multilabels", "imagenet_a_multilabels",
-           "LabelSource", "SHANKAR_RESOURCE", "shankar_available"]
+           "LabelSource", "SHANKAR_RESOURCE", "shankar_available", "resolve_label_source"]
 
 LabelSource = Literal["shankar", "real"]
 SHANKAR_RESOURCE = "multilabel/human_accuracy_v3.0.0.json"
@@ -185,13 +185,45 @@ def imagenet_a_multilabels(index: ImageIndex) -> MultiLabels:
                        np.ones(n, dtype=np.int16), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), False)
 
 
-def load_multilabels(source: LabelSource | str = "shankar", *, path: str | Path | None = None) -> MultiLabels:
+def resolve_label_source(source: str = "auto", *, path: str | Path | None = None) -> LabelSource:
+    """The label source a name stands for: ``"auto"`` is Shankar et al.'s when available, else ReaL.
+
+    The one place where the fallback is decided; the library, the store and every command call it.
+
+    Parameters
+    ----------
+    source : str
+        ``"auto"``, ``"real"`` or ``"shankar"``.
+    path : str or Path, optional
+        A Shankar et al. file given by the user: ``"auto"`` then means ``"shankar"``.
+
+    Returns
+    -------
+    str
+        ``"real"`` or ``"shankar"``.
+    """
+    from ..options import check_labels
+
+    check_labels(source)
+    if source == "auto":
+        return "shankar" if (path is not None or shankar_available()) else "real"
+    return source  # type: ignore[return-value]
+
+
+def load_multilabels(source: LabelSource | str = "auto", *, path: str | Path | None = None) -> MultiLabels:
     """Load a multi-label source by name.
 
     Parameters
     ----------
-    source : ``"shankar"`` (needs the optional 200 MB resource, or ``path``) or ``"real"``.
-    path : a ``human_accuracy_v3.0.0.json`` to read instead of the resource (``shankar`` only).
+    source : str
+        ``"auto"`` (default: :func:`resolve_label_source`), ``"shankar"`` (needs the optional 200 MB
+        resource, or ``path``) or ``"real"``.
+    path : str or Path, optional
+        A ``human_accuracy_v3.0.0.json`` to read instead of the resource (``shankar`` only).
+
+    Returns
+    -------
+    MultiLabels
 
     Raises
     ------
@@ -199,12 +231,14 @@ def load_multilabels(source: LabelSource | str = "shankar", *, path: str | Path 
         ``shankar`` without ``path`` when the resource is not on this machine (nothing is downloaded here;
         run ``errorscope data fetch multilabel/human_accuracy_v3.0.0.json`` first, or use ``source="real"``).
     """
+    if source == "auto":
+        source = resolve_label_source(source, path=path)
     if source == "real":
         if path is not None:
             raise InvalidInputError("`path` is only used with source='shankar'.")
         return real_multilabels()
     if source != "shankar":
-        raise InvalidInputError(f"Expected `source` to be 'shankar' or 'real', but got {source!r}.")
+        raise InvalidInputError(f"Expected `source` to be 'auto', 'shankar' or 'real', but got {source!r}.")
     if path is None:
         from ..resources import resource_path
 

@@ -92,8 +92,9 @@ def _mla_covered(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered:
     step = 64
     for start in range(0, ok.shape[0], step):
         cov = covered[start:start + step][:, rows]
-        hits = np.asarray((onehot @ (ok[start:start + step][:, rows] & cov).astype(np.float32).T).T)
-        seen = np.asarray((onehot @ cov.astype(np.float32).T).T)
+        # float32 products count exactly (integers below 2**24); the ratio is taken in float64
+        hits = np.asarray((onehot @ (ok[start:start + step][:, rows] & cov).astype(np.float32).T).T, np.float64)
+        seen = np.asarray((onehot @ cov.astype(np.float32).T).T, np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             per_class = np.where(seen > 0, hits / seen, np.nan)
             out[start:start + step] = 100.0 * np.nanmean(per_class, axis=1) if per_class.size else np.nan

@@ -19,8 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-dirs", nargs="+", required=True, type=Path, metavar="DIR",
                    help="directories with one prediction file per model; each is one group of tables")
     p.add_argument("--table-dir", type=Path, default=Path("results"), help="output root (default: results)")
-    p.add_argument("--error-types", nargs="+", default=list(ERROR_TYPES), choices=ERROR_TYPES)
-    p.add_argument("--which-factor", nargs="+", default=list(WHICH_FACTORS), choices=WHICH_FACTORS)
+    p.add_argument("--error-types", nargs="+", default=list(ERROR_TYPES), choices=ERROR_TYPES,
+                   help="correctness rules of the tables (default all three)")
+    p.add_argument("--which", "--which-factor", dest="which", nargs="+", default=list(WHICH_FACTORS),
+                   choices=WHICH_FACTORS, help="ImageNet-X annotation files (--which-factor as in imagenet-x)")
     p.add_argument("--partitions", nargs="+", default=["val"], choices=["val", "train"],
                    help="val (default), and/or train for prediction files on the 11,233 annotated train images")
     p.add_argument("--keep-prototypes", action="store_true", help="keep the 3,000 prototypical images")
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             index = val_index() if partition == "val" else imagenetx_train_index()
             pop = read_population(model_dir, index=index, progress=not args.quiet)
             files = write_table_tree(pop, args.table_dir, group, error_types=tuple(args.error_types),
-                                     which_factors=tuple(args.which_factor), partition=partition,
+                                     which_factors=tuple(args.which), partition=partition,
                                      filter_prototypes=not args.keep_prototypes, parquet=not args.no_parquet,
                                      intervals=not args.no_intervals,
                                      progress=not args.quiet)

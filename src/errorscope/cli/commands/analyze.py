@@ -18,17 +18,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("predictions", nargs="+", type=Path, metavar="PREDICTIONS",
                    help="prediction files or directories of them (one model per file)")
     p.add_argument("--out", type=Path, help="directory for the tidy tables")
-    p.add_argument("--which-factor", default="top", choices=["top", "multi"],
-                   help="annotation file for the printed summary (tables hold both)")
-    p.add_argument("--error-type", default="class", choices=["class", "metaclass", "real_class"],
+    p.add_argument("--which", default=DEFAULT_WHICH, choices=WHICH,
+                   help="ImageNet-X annotation file for the printed summary (tables hold both)")
+    p.add_argument("--error-type", default=DEFAULT_ERROR_TYPE, choices=ERROR_TYPES,
                    help="correctness rule for the printed factors")
-    p.add_argument("--real-empty", default="exclude", choices=["exclude", "wrong"],
+    p.add_argument("--real-empty", default=DEFAULT_REAL_EMPTY, choices=MISSING,
                    help="images with an empty ReaL set: excluded (ReaL protocol) or wrong (ImageNet-X tables)")
-    p.add_argument("--keep-prototypes", action="store_true")
-    p.add_argument("--top", type=int, default=3, help="how many robust / susceptible factors to print")
+    p.add_argument("--missing", default=DEFAULT_MISSING, choices=MISSING,
+                   help="images a file does not cover: left out of every number (default) or counted as errors")
+    p.add_argument("--labels", default=DEFAULT_LABELS, choices=LABEL_SOURCES,
+                   help="multi-label source of MLA (auto: Shankar et al. when its file is here, else ReaL)")
+    p.add_argument("--keep-prototypes", action="store_true", help="keep ImageNet-X's 3,000 prototypical images")
+    p.add_argument("--n-factors", type=int, default=3, help="how many robust / susceptible factors to print")
     p.add_argument("--quiet", action="store_true",
                    help="print the headline table only (no per-model error ratios): for many models")
     p.set_defaults(func=run)
+
+
+from ...options import (DEFAULT_ERROR_TYPE, DEFAULT_LABELS, DEFAULT_REAL_EMPTY, DEFAULT_MISSING, DEFAULT_WHICH, ERROR_TYPES,
+                        LABEL_SOURCES, MISSING, WHICH)
 
 
 def _fmt(x: float) -> str:
@@ -38,11 +46,12 @@ def _fmt(x: float) -> str:
 def render_summary(analysis, *, which: str, error_type: str, n: int, quiet: bool = False) -> str:
     """The text printed by ``errorscope analyze`` (``quiet``: the headline table and the notes only)."""
     s = analysis.summary
-    lines = [f"{'model':<28} {'top-1':>6} {'top-5':>6} {'ReaL':>6} {'IN-X':>6}  worst factor",
-             "-" * 78]
+    lines = [f"{'model':<28} {'images':>7} {'top-1':>6} {'top-5':>6} {'ReaL':>6} {'MLA':>6} {'IN-X':>6}  worst factor",
+             "-" * 90]
     for model, row in s.iterrows():
-        lines.append(f"{model[:28]:<28} {_fmt(row.top1)} {_fmt(row.top5)} {_fmt(row.real)} "
-                     f"{_fmt(row.get('imagenetx_class', float('nan')))}  {row.get('worst_factor', '')} "
+        lines.append(f"{str(model)[:28]:<28} {int(row.n_covered):>7,} {_fmt(row.top1)} {_fmt(row.top5)} "
+                     f"{_fmt(row.real)} {_fmt(row.get('mla', float('nan')))} "
+                     f"{_fmt(row.get(f'imagenetx_{error_type}', float('nan')))}  {row.get('worst_factor', '')} "
                      f"({_fmt(row.get('worst_factor_accuracy', float('nan'))).strip()}%)")
     lines.append("")
     if not quiet:
@@ -67,8 +76,11 @@ def run(args: argparse.Namespace) -> int:
     from ...readers import read_population
 
     pop = read_population(args.predictions, progress=True)
-    analysis = analyze(pop, filter_prototypes=not args.keep_prototypes, real_empty=args.real_empty, progress=True)
-    print(render_summary(analysis, which=args.which_factor, error_type=args.error_type, n=args.top,
+    which = (args.which,) + tuple(w for w in WHICH if w != args.which)
+    error_types = (args.error_type,) + tuple(e for e in ERROR_TYPES if e != args.error_type)
+    analysis = analyze(pop, which=which, error_types=error_types, filter_prototypes=not args.keep_prototypes,
+                       real_empty=args.real_empty, missing=args.missing, labels=args.labels, progress=True)
+    print(render_summary(analysis, which=args.which, error_type=args.error_type, n=args.n_factors,
                          quiet=args.quiet))
     if args.out:
         write_frame(analysis.summary, args.out / "summary.csv")

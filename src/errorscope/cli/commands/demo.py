@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from ...options import DEFAULT_LABELS, FIGURE_FORMATS, LABEL_SOURCES
+
 DEMO_MODELS = ("DINO", "ResNet50", "SimCLR", "ViT")
 
 
@@ -17,10 +19,12 @@ def register(subparsers) -> None:
         "HTML report and the figures of both papers. ImageNet-X data is CC BY-NC 4.0.")
     p.add_argument("--out", type=Path, default=Path("errorscope-demo"), help="output folder (default errorscope-demo/)")
     p.add_argument("--images", type=Path, default=None, help="ImageNet validation image folder, for thumbnails")
-    p.add_argument("--format", dest="formats", nargs="+", default=["png"], choices=["png", "pdf", "svg"])
+    p.add_argument("--figure-format", dest="formats", nargs="+", default=["png"], choices=FIGURE_FORMATS,
+                   help="file formats of the figures (default png)")
     p.add_argument("--no-figures", action="store_true", help="write the report and tables only")
-    p.add_argument("--labels", choices=["real", "shankar"], default="real",
-                   help="multi-label source of the error taxonomy (default real: the ReaL lists, errorscope extension)")
+    p.add_argument("--labels", choices=LABEL_SOURCES, default=DEFAULT_LABELS,
+                   help="multi-label source of the error taxonomy and MLA (auto: Shankar et al. when its file is "
+                   "here, else the ReaL lists)")
     p.add_argument("--no-taxonomy", action="store_true", help="skip the error taxonomy (and MLA)")
     p.add_argument("--jobs", type=int, default=None,
                    help="processes that draw the figures (default 2, or 1 on a one-core machine)")

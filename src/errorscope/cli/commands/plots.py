@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ...options import DEFAULT_ERROR_TYPE, DEFAULT_WHICH, ERROR_TYPES, FIGURE_FORMATS, WHICH
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -23,13 +25,14 @@ def register(subparsers) -> None:
                    help="with --store: the stored models to draw (default: all)")
     p.add_argument("--taxonomy", type=Path, default=None,
                    help="CSV of your models' ETH stats (non_problematic_stats layout, optional `group` column)")
-    p.add_argument("--format", dest="formats", nargs="+", default=["png"], choices=["png", "pdf", "svg"])
-    p.add_argument("--which", choices=["top", "multi"], default="top", help="annotation file of the tables")
-    p.add_argument("--error-type", choices=["class", "real_class", "metaclass"], default="class")
+    p.add_argument("--figure-format", dest="formats", nargs="+", default=["png"], choices=FIGURE_FORMATS,
+                   help="file formats of the figures (default png)")
+    p.add_argument("--which", choices=WHICH, default=DEFAULT_WHICH, help="ImageNet-X annotation file")
+    p.add_argument("--error-type", choices=ERROR_TYPES, default=DEFAULT_ERROR_TYPE, help="correctness rule")
     p.add_argument("--only", nargs="+", metavar="NAME", default=None,
                    help="figure names to draw (default: all); see --list")
     p.add_argument("--list", action="store_true", help="list the figure names and exit")
-    p.add_argument("--dpi", type=int, default=150)
+    p.add_argument("--dpi", type=int, default=150, help="resolution of PNG figures (default 150)")
     p.add_argument("--jobs", type=int, default=None,
                    help="processes that draw the figures (default 2, or 1 on a one-core machine)")
     p.set_defaults(func=run)
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         from ...results import analyze
 
         pop = read_population(args.predictions, progress=True)
-        analysis = analyze(pop, which=(args.which,), error_types=(args.error_type,))
+        analysis = analyze(pop, which=(args.which,), error_types=(args.error_type,), labels=None)
         inputs = FigureInputs.from_analysis(analysis, which=args.which, error_type=args.error_type)
     if args.taxonomy is not None:
         if inputs is not None and inputs.eth_stats is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 LAYOUT_CHOICES = ("auto", "val-flat", "imagefolder", "imagenet-a", "imagenet-r", "imagenetx-train")
 
@@ -20,11 +21,11 @@ def register(subparsers) -> None:
                    help="model names, e.g. timm:resnet50.a1_in1k torchvision:resnet50 'timm:resnet*'")
     p.add_argument("--models-from", metavar="FILE", help="a text file with one model name per line")
     p.add_argument("--checkpoint", metavar="PATH", help="a local state dict to load (one model only)")
-    p.add_argument("--images", required=True, metavar="DIR", help="image folder")
+    p.add_argument("--images", required=True, type=Path, metavar="DIR", help="image folder")
     p.add_argument("--layout", default="auto", choices=LAYOUT_CHOICES, help="image folder layout (default: detect)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     p.add_argument("--no-pretrained", action="store_true", help="random weights (tests; nothing is downloaded)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers (default 2)")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, ...")
     p.add_argument("--no-amp", action="store_true", help="no float16 autocast on the GPU")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ...options import DEFAULT_LABELS, LABEL_SOURCES
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -17,16 +19,17 @@ def register(subparsers) -> None:
                    help="a results store: report on its models (their stored predictions) instead of files")
     p.add_argument("--models", nargs="+", default=None, metavar="MODEL",
                    help="with --store: the stored models to report on (default: all)")
-    p.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (default report.html)")
+    p.add_argument("--out", type=Path, default=Path("errorscope-report"), metavar="DIR",
+                   help="output folder; the report is DIR/report.html (default errorscope-report/)")
     p.add_argument("--images", type=Path, default=None, help="ImageNet validation image folder, for thumbnails")
-    p.add_argument("--labels", choices=["real", "shankar"], default="real",
-                   help="multi-label source of the error taxonomy: real (ReaL lists, errorscope extension; "
-                   "default) or shankar (the paper's, needs the optional Shankar et al. file)")
+    p.add_argument("--labels", choices=LABEL_SOURCES, default=DEFAULT_LABELS,
+                   help="multi-label source of the error taxonomy and MLA: auto (Shankar et al. when its file is "
+                   "here, else real), real (ReaL lists, errorscope extension) or shankar (the paper's)")
     p.add_argument("--no-taxonomy", action="store_true", help="skip the error taxonomy (and MLA)")
     p.add_argument("--taxonomy", type=Path, default=None,
                    help="CSV of precomputed ETH error-taxonomy stats (non_problematic_stats layout, optional "
                    "`group` column; e.g. from `errorscope taxonomy`) to show instead of computing them")
-    p.add_argument("--title", default=None)
+    p.add_argument("--title", default=None, help="title of the report page")
     p.add_argument("--no-figures", action="store_true", help="skip the embedded matplotlib figures (faster)")
     p.set_defaults(func=run)
 
@@ -61,6 +64,6 @@ def run(args: argparse.Namespace) -> int:
     ctx = ReportContext.from_population(pop, taxonomy=taxonomy, images_dir=args.images,
                                         taxonomy_labels=None if args.no_taxonomy else args.labels,
                                         figures=not args.no_figures, title=args.title, progress=True)
-    path = write_report(ctx, args.out)
+    path = write_report(ctx, args.out / "report.html")
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(pop)} models)")
     return 0

@@ -18,10 +18,14 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from ...exceptions import InvalidInputError
+from ...options import DEFAULT_ERROR_TYPE, DEFAULT_WHICH, ERROR_TYPES, WHICH
 
 STORE_ENV = "ERRORSCOPE_STORE"
+#: How a table is printed (``--format``): aligned text, CSV or JSON on standard output.
+TABLE_FORMATS = ("table", "csv", "json")
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
@@ -40,9 +44,9 @@ def _open(args, *, read_only: bool = False):
 def _emit(frame, args, *, index: bool = False) -> None:
     from ..._io import write_frame
 
-    if getattr(args, "out", None):
-        write_frame(frame, args.out, index=index)
-        print(f"wrote {args.out}", file=sys.stderr)
+    if getattr(args, "save", None):
+        write_frame(frame, args.save, index=index)
+        print(f"wrote {args.save}", file=sys.stderr)
         return
     fmt = getattr(args, "format", "table")
     if fmt == "csv":
@@ -77,15 +81,15 @@ def register(subparsers) -> None:
 
     ls = sub.add_parser("list", help="list stored models")
     _store_arg(ls)
-    ls.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    ls.add_argument("--out", help="write the listing to a CSV/Parquet file")
+    ls.add_argument("--format", choices=TABLE_FORMATS, default="table", help="how the table is printed")
+    ls.add_argument("--save", metavar="FILE", help="write the listing to a CSV or Parquet file")
     ls.set_defaults(func=run_list)
 
     sh = sub.add_parser("show", help="metadata, tags and metrics of one model")
     sh.add_argument("model")
     _store_arg(sh)
-    sh.add_argument("--which", choices=["top", "multi"], default="top")
-    sh.add_argument("--error-type", choices=["class", "metaclass", "real_class"], default="class")
+    sh.add_argument("--which", choices=WHICH, default=DEFAULT_WHICH, help="ImageNet-X annotation file")
+    sh.add_argument("--error-type", choices=ERROR_TYPES, default=DEFAULT_ERROR_TYPE, help="correctness rule")
     sh.set_defaults(func=run_show)
 
     rm = sub.add_parser("remove", help="remove models")
@@ -95,9 +99,8 @@ def register(subparsers) -> None:
 
     ex = sub.add_parser("export", help="export as Parquet, predictions partitioned by model")
     _store_arg(ex)
-    ex.add_argument("--format", choices=["parquet"], default="parquet")
-    ex.add_argument("--out", required=True, help="output directory")
-    ex.add_argument("--overwrite", action="store_true")
+    ex.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder (Parquet files)")
+    ex.add_argument("--overwrite", action="store_true", help="replace the files of an existing export folder")
     ex.set_defaults(func=run_export)
 
     rf = sub.add_parser("refresh", help="recompute derived metrics whose metric version is out of date")
@@ -122,12 +125,12 @@ def register(subparsers) -> None:
     gs.add_argument("--source", choices=["published", "stored"], default="published",
                     help="published ImageNet-X tables (default) or the models in --store (their stored "
                     "metrics and model types; augmentation needs sweep-style names such as crop8.0)")
-    gs.add_argument("--which", choices=["top", "multi"], default="top")
-    gs.add_argument("--error-type", choices=["class", "metaclass", "real_class"], default="class")
+    gs.add_argument("--which", choices=WHICH, default=DEFAULT_WHICH, help="ImageNet-X annotation file")
+    gs.add_argument("--error-type", choices=ERROR_TYPES, default=DEFAULT_ERROR_TYPE, help="correctness rule")
     gs.add_argument("--augmentation", choices=["crop", "color", "smoothing"], default=None,
                     help="augmentation sweep (default: all three)")
-    gs.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    gs.add_argument("--out", help="write the result to a CSV/Parquet file")
+    gs.add_argument("--format", choices=TABLE_FORMATS, default="table", help="how the table is printed")
+    gs.add_argument("--save", metavar="FILE", help="write the result to a CSV or Parquet file")
     gs.set_defaults(func=run_groupstats)
 
 
@@ -181,7 +184,7 @@ def run_list(args) -> int:
     if frame.empty:
         print(f"{args.store}: no models", file=sys.stderr)
         return 0
-    if args.format == "table" and not args.out:
+    if args.format == "table" and not args.save:
         keep = [c for c in ["model", "model_type", "architecture", "n_params", "n_covered", "coverage", "top1",
                             "top5", "tags", "stored_bytes", "added_at"] if c in frame.columns]
         frame = frame[keep]

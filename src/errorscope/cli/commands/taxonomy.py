@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ...exceptions import InvalidInputError
+from ...options import DEFAULT_LABELS, LABEL_SOURCES
 
 
 def register(subparsers) -> None:
@@ -22,10 +23,12 @@ def register(subparsers) -> None:
         "taxonomy", help="classify model errors into the Peychev et al. taxonomy",
         description="Classify every top-1 prediction of every model: correct, collapsed mapping, multi-label, "
                     "fine-grained, fine-grained OOV (CLIP, optional), spurious correlation, non-prototypical, "
-                    "model failure. Writes per_image.parquet and stats_<group>.csv (ETH column layout).")
+                    "model failure. Writes per_image.parquet, stats_<group>.csv (ETH column layout) and shares.csv "
+                    "(one row per model, subset and category; shares as fractions of the top-1 errors).")
     p.add_argument("predictions", nargs="+", help="prediction files or directories (one model per file)")
-    p.add_argument("--labels", choices=["shankar", "real"], default=None,
-                   help="multi-label source (default: shankar if its file is on this machine, else real)")
+    p.add_argument("--labels", choices=LABEL_SOURCES, default=DEFAULT_LABELS,
+                   help="multi-label source (auto: shankar if its file is on this machine or given with "
+                   "--shankar-file, else real)")
     p.add_argument("--shankar-file", type=Path, default=None,
                    help="a human_accuracy_v3.0.0.json to use instead of the data resource")
     p.add_argument("--superclasses", type=Path, default=None,
@@ -57,14 +60,14 @@ def register(subparsers) -> None:
     clip.add_argument("--clip-pretrained", default="openai",
                       help="open_clip pretrained tag or checkpoint path; 'none' = random weights (testing only)")
     clip.add_argument("--clip-cache", type=Path, default=None, help="per (image, prediction) result cache (JSON)")
-    clip.add_argument("--device", default="cpu")
+    clip.add_argument("--device", default="cpu", help="torch device of the CLIP model (default cpu)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ...readers import read_population
+    from ...results import taxonomy_share_table, taxonomy_summary
     from ...taxonomy import classify
-    from ...taxonomy.labels import shankar_available
     from ...taxonomy.wordnet import GROUPS
 
     if args.top < 1:
@@ -81,13 +84,13 @@ def run(args: argparse.Namespace) -> int:
         from ...datasets import imagenet_a_index
 
         index = imagenet_a_index(args.imagenet_a)
-        if args.labels is not None:
+        if args.labels != DEFAULT_LABELS:
             raise InvalidInputError("--labels does not apply to ImageNet-A (M = [target]).")
     else:
-        source = args.labels or ("shankar" if (args.shankar_file or shankar_available()) else "real")
-        from ...taxonomy.labels import load_multilabels
+        from ...taxonomy.labels import load_multilabels, resolve_label_source
 
-        labels = load_multilabels(source, path=args.shankar_file) if source == "shankar" else load_multilabels("real")
+        source = resolve_label_source(args.labels, path=args.shankar_file)
+        labels = load_multilabels(source, path=args.shankar_file if source == "shankar" else None)
     population = read_population(args.predictions, index=index, progress=True)
     detector = None
     if args.clip_images is not None:
@@ -119,8 +122,10 @@ def run(args: argparse.Namespace) -> int:
         if args.per_image != "none":
             write_frame(result.per_image_frame(errors_only=args.per_image == "errors"), out / "per_image.parquet",
                         index=False)
+        stats = {g: result.stats(g) for g in GROUPS}
         for g in GROUPS:
-            write_frame(result.stats(g), out / f"stats_{g}.csv", index=False)
+            write_frame(stats[g], out / f"stats_{g}.csv", index=False)
+        write_frame(taxonomy_share_table(stats), out / "shares.csv", index=False)
         if args.expert_agreement:
             from ...taxonomy.experts import agreement_summary, expert_agreement
 
@@ -134,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
                        "models": result.models, "index": result.index_name}, fh, indent=2)
         print(f"wrote {out} ({len(result.models)} models; {note})", file=sys.stderr)
     if not args.quiet and args.most_common is None and not args.count_spurious_pairs:
-        print(summary_table(result.stats("all")).to_string(float_format=lambda v: f"{v:.4f}"))
+        print(taxonomy_summary(result.stats("all")).to_string(float_format=lambda v: f"{v:.4f}"))
         print(f"shares: fractions of each model's top-1 errors; {note}")
     if args.count_spurious_pairs:
         from ...taxonomy.most_common import count_spurious_pairs
@@ -156,37 +161,3 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         print(note, file=sys.stderr)
     return 0
-
-
-#: ETH stats columns -> the summary table's error-category share columns.
-SHARE_COLUMNS = {"num_collapsed_mappings": "collapsed", "num_ambiguous": "multi_label",
-                 "num_same_superclass": "fine_grained", "num_OOV_clip": "fine_grained_oov",
-                 "num_common_co_occ": "spurious", "num_non_prototypical": "non_prototypical",
-                 "num_not_classified": "model_failure"}
-
-
-def summary_table(stats):
-    """One row per model: images, top-1 errors, top-1 and MLA accuracy, and the share of errors per category.
-
-    Parameters
-    ----------
-    stats : the ``stats("all")`` frame of a taxonomy result (ETH column layout, accuracies in percent).
-
-    Returns
-    -------
-    DataFrame indexed by model; accuracies and shares are fractions in [0, 1].
-    """
-    import numpy as np
-    import pandas as pd
-
-    errors = stats["num_all_top1_errors"].to_numpy(dtype=float)
-    table = pd.DataFrame({"n_images": stats["num_all_samples"].to_numpy(),
-                          "errors": stats["num_all_top1_errors"].to_numpy(),
-                          "top1": stats["top1_val_acc"].to_numpy() / 100.0,
-                          "mla": stats["mla_all"].to_numpy() / 100.0},
-                         index=pd.Index(stats["model_dir_id"].to_numpy(), name="model"))
-    for col, name in SHARE_COLUMNS.items():
-        with np.errstate(invalid="ignore", divide="ignore"):
-            table[name] = stats[col].to_numpy(dtype=float) / errors
-    table["label_source"] = stats["label_source"].to_numpy()
-    return table
