@@ -24,11 +24,9 @@ TIDY_COLUMNS = ["model", "metaclass", "factor", "total", "accuracy", "ci_low", "
 
 
 def _wide(rows: pd.DataFrame, index) -> pd.DataFrame:
-    wide = rows.pivot_table(index=index, columns="factor", values="accuracy", dropna=False)
-    wide = wide.reindex(columns=list(FACTORS) + ["average"])
-    wide.insert(len(FACTORS), "worst_factor", wide[FACTORS].min(axis=1))
-    wide.columns.name = None
-    return wide
+    from ..results._layout import pivot_factor_rows
+
+    return pivot_factor_rows(rows, index)
 
 
 @dataclass

@@ -83,10 +83,10 @@ def wide_factor_table(factors: pd.DataFrame, *, error_type: str = "class", which
                       summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """The overall rows of a tidy factor frame in the ``accuracies_per_factor.csv`` layout (index model;
     16 factors, worst_factor, average, and ``worst_100_classes`` when ``summary`` has it for ``error_type``)."""
+    from ..results._layout import pivot_factor_rows
+
     sub = factors[(factors["metaclass"] == "all") & (factors["error_type"] == error_type) & (factors["which"] == which)]
-    wide = sub.pivot(index="model", columns="factor", values="accuracy")
-    wide = wide.reindex(columns=list(FACTORS) + ["average"])
-    wide.insert(len(FACTORS), "worst_factor", wide[FACTORS].min(axis=1))
+    wide = pivot_factor_rows(sub, "model")
     column = f"worst_100_classes_{error_type}"
     if summary is not None and column in summary.columns:
         wide["worst_100_classes"] = summary.set_index("model")[column].reindex(wide.index)
@@ -95,11 +95,10 @@ def wide_factor_table(factors: pd.DataFrame, *, error_type: str = "class", which
 
 def wide_metaclass_table(factors: pd.DataFrame, *, error_type: str = "class", which: str = "top") -> pd.DataFrame:
     """The metaclass rows of a tidy factor frame in the ``accuracies_per_factor_metaclass.csv`` layout."""
+    from ..results._layout import pivot_factor_rows
+
     sub = factors[(factors["metaclass"] != "all") & (factors["error_type"] == error_type) & (factors["which"] == which)]
-    wide = sub.pivot_table(index=["model", "metaclass"], columns="factor", values="accuracy", dropna=False)
-    wide = wide.reindex(columns=list(FACTORS) + ["average"])
-    wide.insert(len(FACTORS), "worst_factor", wide[FACTORS].min(axis=1))
-    return wide.reset_index()
+    return pivot_factor_rows(sub, ["model", "metaclass"]).reset_index()
 
 
 def population_comparison(factors: pd.DataFrame, population: pd.DataFrame, *, error_type: str = "class",

@@ -16,7 +16,7 @@ from ..exceptions import InvalidInputError
 from ..metrics._intervals import wilson_interval
 from ..metrics._ratios import error_ratio, error_ratio_interval
 
-__all__ = ["to_published_layout", "complete_factor_rows", "COUNT_COLUMNS"]
+__all__ = ["to_published_layout", "complete_factor_rows", "pivot_factor_rows", "COUNT_COLUMNS"]
 
 #: The columns of a tidy factor row that :func:`complete_factor_rows` needs: the keys and the four counts.
 COUNT_COLUMNS = ["model", "which", "error_type", "metaclass", "factor", "correct", "total", "average_correct",
@@ -125,3 +125,28 @@ def complete_factor_rows(rows: pd.DataFrame, *, confidence: float = 0.95) -> pd.
     out["error_ratio"] = error_ratio(acc, avg)
     out["er_low"], out["er_high"] = er_lo, er_hi
     return out
+
+
+def pivot_factor_rows(rows: pd.DataFrame, index) -> pd.DataFrame:
+    """Tidy rows whose ``factor`` includes ``"average"`` rows, pivoted to the published column layout.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Columns ``factor`` (the 16 factors and ``"average"``), ``accuracy`` and the ``index`` columns, for one
+        annotation file and error type.
+    index : str or list of str
+        The row keys (``"model"``, or ``["model", "metaclass"]``).
+
+    Returns
+    -------
+    DataFrame
+        Index ``index``; columns the 16 FACTORS, ``worst_factor`` (lowest factor accuracy, NaN ignored) and
+        ``average``. The layout the report and the figures show; :func:`to_published_layout` builds it from
+        count rows instead.
+    """
+    wide = rows.pivot_table(index=index, columns="factor", values="accuracy", dropna=False)
+    wide = wide.reindex(columns=list(FACTORS) + ["average"])
+    wide.insert(len(FACTORS), "worst_factor", wide[FACTORS].min(axis=1))
+    wide.columns.name = None
+    return wide
