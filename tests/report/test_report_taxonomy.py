@@ -70,9 +70,9 @@ def test_share_table_is_count_over_errors(context, reference):
     for row in rows:
         model, group, *shares = row
         ref = stats[group].loc[model]
-        want = [100.0 * int(ref[c]) / int(ref["num_group_top1_errors"]) for c in cats]
+        want = [int(ref[c]) / int(ref["num_group_top1_errors"]) for c in cats]  # fractions, one unit everywhere
         assert [float(s) for s in shares] == pytest.approx(want, rel=1e-5)
-        assert sum(float(s) for s in shares) == pytest.approx(100.0, abs=1e-3)
+        assert sum(float(s) for s in shares) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_headline_mla_equals_stats(context, reference):
