@@ -45,7 +45,7 @@ class Cooccurrence:
     n_excluded_files: int
 
     @classmethod
-    def from_pairs(cls, pairs) -> "Cooccurrence":
+    def from_pairs(cls, pairs: Iterable[tuple[int, int]] | np.ndarray) -> "Cooccurrence":
         """Use a given list of unordered pairs (for example the authors' 1,019) instead of deriving them."""
         arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if arr.size and (arr.min() < 0 or arr.max() >= N_CLASSES):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from . import categories as cat
 from .knowledge import NONE, Knowledge, build_knowledge
 from .labels import MultiLabels, imagenet_a_multilabels, load_multilabels
 from .superclasses import Superclasses
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["classify", "TaxonomyResult", "OOVDetector", "IMAGENET_A_INDEX"]
 
@@ -93,13 +96,13 @@ class TaxonomyResult:
         flat = flat[flat >= 0]
         return np.bincount(flat, minlength=n_cat * len(self.models)).reshape(len(self.models), n_cat)
 
-    def stats(self, group: str = "all", **kwargs):
+    def stats(self, group: str = "all", **kwargs: Any) -> pd.DataFrame:
         """The ETH ``non_problematic_stats_<group>.csv`` table; see :func:`.stats.taxonomy_stats`."""
         from .stats import taxonomy_stats
 
         return taxonomy_stats(self, group, **kwargs)
 
-    def per_image_frame(self, *, errors_only: bool = False):
+    def per_image_frame(self, *, errors_only: bool = False) -> pd.DataFrame:
         """Long table, one row per (model, image); see :func:`.frames.per_image_frame`."""
         from .frames import per_image_frame
 
@@ -256,7 +259,8 @@ def classify(population: Population, labels: MultiLabels | str | None = None, *,
                           clip_step, details, subset_200_acc)
 
 
-def _apply_oov(clip: OOVDetector, kn: Knowledge, preds, reach, codes, codes2) -> dict[tuple[int, int], str]:
+def _apply_oov(clip: OOVDetector, kn: Knowledge, preds: np.ndarray, reach: np.ndarray, codes: np.ndarray,
+               codes2: np.ndarray) -> dict[tuple[int, int], str]:
     mi, ci = np.nonzero(reach)
     if not len(mi):
         return {}

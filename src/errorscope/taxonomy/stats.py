@@ -13,12 +13,18 @@ or the bare ``resnet50.a1_in1k`` when unambiguous), or from a ``metadata`` frame
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
 from ..constants import N_CLASSES
 from . import categories as cat
 from .wordnet import GROUPS, check_group, class_groups
+
+if TYPE_CHECKING:
+    from .engine import TaxonomyResult
 
 __all__ = ["taxonomy_stats", "mla", "group_rows", "STATS_COLUMNS", "IMAGENET_M_COLUMNS"]
 
@@ -39,7 +45,7 @@ def group_rows(labels_pad: np.ndarray, group: str) -> np.ndarray:
     """Bool (n,): some label of the row's set (int array, negative = padding) is a class of ``group``."""
     member = np.append(class_groups()[check_group(group)], False)
     idx = np.where(labels_pad < 0, N_CLASSES, labels_pad)
-    return member[idx].any(axis=1)
+    return np.asarray(member[idx].any(axis=1))
 
 
 def mla(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered: np.ndarray | None = None) -> np.ndarray:
@@ -100,7 +106,7 @@ def _mla_covered(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered:
     return out
 
 
-def _in_codes(codes: np.ndarray, allowed) -> np.ndarray:
+def _in_codes(codes: np.ndarray, allowed: Iterable[int] | np.ndarray) -> np.ndarray:
     """``np.isin(codes, allowed)`` for int8 codes through a 256-entry lookup table."""
     lut = np.zeros(256, dtype=bool)
     lut[np.asarray(allowed, dtype=np.int64) % 256] = True
@@ -129,8 +135,8 @@ def _metadata(model_ids: list[str], metadata: pd.DataFrame | None) -> pd.DataFra
     return frame
 
 
-def taxonomy_stats(result, group: str = "all", *, metadata: pd.DataFrame | None = None,
-                   imagenet_reference=None) -> pd.DataFrame:
+def taxonomy_stats(result: TaxonomyResult, group: str = "all", *, metadata: pd.DataFrame | None = None,
+                   imagenet_reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per model in the column order of the ETH ``non_problematic_stats_<group>.csv``.
 
     Parameters
@@ -216,6 +222,6 @@ def taxonomy_stats(result, group: str = "all", *, metadata: pd.DataFrame | None 
     return out.sort_values("model_dir_id", kind="stable").reset_index(drop=True)
 
 
-def all_group_stats(result, **kwargs) -> dict[str, pd.DataFrame]:
+def all_group_stats(result: TaxonomyResult, **kwargs: Any) -> dict[str, pd.DataFrame]:
     """:func:`taxonomy_stats` for every group."""
     return {g: taxonomy_stats(result, g, **kwargs) for g in GROUPS}

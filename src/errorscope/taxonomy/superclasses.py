@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources as _ir
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +108,7 @@ def _read_definitions(path: Path | None) -> tuple[dict[str, list[list[str]]], st
     return defs, str(path)
 
 
-def _parse_toml(text: str, where) -> dict[str, list[list[str]]]:
+def _parse_toml(text: str, where: str | Path) -> dict[str, list[list[str]]]:
     try:
         table = _toml.loads(text).get("superclasses")
     except _toml.TOMLDecodeError as exc:
@@ -117,7 +118,7 @@ def _parse_toml(text: str, where) -> dict[str, list[list[str]]]:
     return {name: _check_predicates(preds, where, name, None) for name, preds in table.items()}
 
 
-def _check_predicates(preds, where, name: str, row) -> list[list[str]]:
+def _check_predicates(preds: Any, where: str | Path, name: str, row: int | None) -> list[list[str]]:
     ok = isinstance(preds, list) and preds and all(
         isinstance(p, list) and p and all(isinstance(x, str) and x for x in p) for p in preds)
     if not ok:
