@@ -3,12 +3,12 @@
 One implementation serves the figures (:mod:`errorscope.plots`), the store and its CLI
 (:mod:`errorscope.store.groupstats`), on the published tables (:mod:`errorscope.imagenetx`) or the user's own:
 
-* :func:`highlevel_population`: the 209 models of the paper's main figures (spec §8);
+* :func:`highlevel_population`: the 209 models of the paper's main figures (ImageNet-X ``highlevel_scatter_plot``);
 * :func:`group_comparison`: mean and standard deviation of the error ratio (or accuracy) per factor and group,
-  with the Alexander-Govern test across the groups (spec §8 items 5 and 9);
+  with the Alexander-Govern test across the groups (ImageNet-X ``model_comparison``);
 * :func:`parse_augmentation_hparams`, :func:`augmentation_strength`, :func:`augmentation_points`,
   :func:`augmentation_effects`, :func:`augmentation_curves`: the augmentation-strength effect per factor,
-  a cubic fit plus Welch's t-test (spec §8 item 8, ImageNet-X ``augmentation_effect``).
+  a cubic fit plus Welch's t-test (ImageNet-X ``augmentation_effect``).
 
 Error ratio of factor f: (1 - acc_f) / (1 - average) (:func:`errorscope.imagenetx.error_ratios`).
 The ImageNet-X result tables are CC BY-NC 4.0.
@@ -104,7 +104,7 @@ def group_comparison(table: pd.DataFrame, groups: pd.Series | Mapping[str, str],
                      alpha: float = 0.05) -> pd.DataFrame:
     """Per (factor, group) mean and standard deviation, with an Alexander-Govern test per factor.
 
-    The data of spec B §8 figures 5 and 9 and of ``errorscope store groupstats model-types``:
+    The data of ImageNet-X's ``supervision_comparison_prevalence`` and ``augment_comparison_*`` figures and of ``errorscope store groupstats model-types``:
     ``value="error_ratio"`` gives mean error ratios, ``"accuracy"`` mean factor accuracies. Only models in
     ``groups`` enter; factors are ordered by their mean error ratio over those models, ascending. Each group's
     sample is its models' values with NaN dropped; the Alexander-Govern test runs over the groups with at least
@@ -161,7 +161,7 @@ def group_comparison(table: pd.DataFrame, groups: pd.Series | Mapping[str, str],
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Augmentation sweeps (spec §8 item 8)
+# Augmentation sweeps (ImageNet-X ``augment_effect``)
 
 def _first(name: str, text: str) -> float:
     m = re.search(re.escape(name) + _NUMBER, text)

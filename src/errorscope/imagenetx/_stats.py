@@ -1,5 +1,5 @@
 """ImageNet-X statistics beyond the accuracy tables: calibration per factor, factor prevalence and its shifts,
-and the factor / metaclass correlation matrices (spec §5 and §5.1). CC BY-NC 4.0 annotations.
+and the factor / metaclass correlation matrices (Idrissi et al., ICLR 2023; ``imagenet_x``'s ``Prevalence``). CC BY-NC 4.0 annotations.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Factor prevalence and how it shifts between image groups or among a model's mistakes (ImageNet-X §5.1)."""
+"""Factor prevalence and how it shifts between image groups or among a model's mistakes (ImageNet-X's ``Prevalence``)."""
 
 from __future__ import annotations
 

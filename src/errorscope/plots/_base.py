@@ -9,7 +9,7 @@ from .._io import atomic_path
 from .._optional import require
 from ..exceptions import InvalidInputError
 
-#: The ImageNet-X palette (spec B §8).
+#: The palette of ``imagenet_x``'s ``generate_all_plots``.
 PALETTE: list[str] = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51"]
 ROBUST = "#2a9d8f"
 SUSCEPTIBLE = "#f4a261"

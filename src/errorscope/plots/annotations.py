@@ -1,4 +1,5 @@
-"""Figures of the ImageNet-X annotations: factor distribution, active factors, Spearman heatmaps (spec B §8, 1-3)."""
+"""Figures of the ImageNet-X annotations: factor distribution, active factors, Spearman heatmaps (figures 1-3 of
+``imagenet_x``'s ``generate_all_plots``)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def plot_spearman_heatmap(rho: pd.DataFrame, pval: pd.DataFrame, *, alpha: float
     """Two heatmaps sharing rows: factors × metaclasses (left), factors × factors lower triangle (right).
 
     A cell is shown when ρ ≠ 0 and p ≤ ``alpha``; fully masked rows/columns are dropped. Cells show 100·ρ,
-    colour map RdBu on −50..50 (spec B §8 figure 3). ``rho``/``pval`` come from
+    colour map RdBu on −50..50 (``spearman_val_correlation_heatmap`` of ImageNet-X). ``rho``/``pval`` come from
     :func:`errorscope.imagenetx.factor_correlations`.
     """
     plt = pyplot()

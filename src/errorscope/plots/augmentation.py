@@ -1,4 +1,4 @@
-"""Figure of the effect of training augmentations on factor error ratios (spec B §8 figure 8)."""
+"""Figure of the effect of training augmentations on factor error ratios (``augment_effect`` of ``imagenet_x``'s ``generate_all_plots``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Figures of per-factor accuracies over a population of models (spec B §8, figures 4, 5, 7, 9)."""
+"""Figures of per-factor accuracies over a population of models (ImageNet-X's ``highlevel_scatter_plot``, ``model_comparison`` and
+``vit_example`` figures)."""
 
 from __future__ import annotations
 

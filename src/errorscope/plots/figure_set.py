@@ -38,7 +38,7 @@ _ETH_GROUPS = ("organism", "artifact", "other")
 
 
 def population_groups(*, which: str = "top", error_type: str = "class") -> tuple[pd.DataFrame, pd.Series]:
-    """The ImageNet-X population of figure 4/5 (spec B §8): :func:`~errorscope.imagenetx.highlevel_population`
+    """The ImageNet-X population of the ``highlevel_scatter_plot`` and ``supervision_comparison_prevalence`` figures: :func:`~errorscope.imagenetx.highlevel_population`
     of the published imagenet_testbed, modelvshuman and base tables (plus the human for real_class).
 
     Returns the per-model table (index model) and model -> type.

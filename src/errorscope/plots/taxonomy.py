@@ -1,4 +1,4 @@
-"""Figures of the ETH error taxonomy over a population (spec A §14): error counts against accuracy."""
+"""Figures of the ETH error taxonomy over a population (Peychev et al., NeurIPS 2023): error counts against accuracy."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""The error categories of the taxonomy, as a registry (spec §4).
+"""The error categories of the taxonomy, as a registry (Peychev et al., NeurIPS 2023).
 
 Each :class:`ErrorCategory` has an int8 ``code`` (the value stored in the per-image code matrices), a
 ``name`` (the key of the authors' code), the exact ``label`` string of their output, the ``cli_name`` used by
 the published ``most_common_<cli_name>.txt`` listings and by ``errorscope taxonomy --most-common``, the
-``order`` (step of the decision procedure, §9), whether it only occurs on problematic images, and the stats
+``order`` (step of the decision procedure in :mod:`.engine`), whether it only occurs on problematic images, and the stats
 column counting it.
 """
 

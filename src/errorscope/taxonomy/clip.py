@@ -1,10 +1,10 @@
-"""The fine-grained out-of-vocabulary step with CLIP (spec §8; optional extra ``errorscope[clip]``).
+"""The fine-grained out-of-vocabulary step with CLIP (Peychev et al. 2023; optional extra ``errorscope[clip]``).
 
 For an error (image, prediction p) that reaches step 4:
 
-* **gate** (§8a): embed the image, take its 10 nearest ImageNet **train** embeddings by cosine similarity;
+* **gate**: embed the image, take its 10 nearest ImageNet **train** embeddings by cosine similarity;
   the gate passes if one neighbour's class shares a superclass with p;
-* **proposals** (§8b, :mod:`.proposals`) and **scoring** (§8c): encode ``"A photo of a {lemma}"`` for every
+* **proposals** (:mod:`.proposals`) and **scoring**: encode ``"A photo of a {lemma}"`` for every
   proposal prompt and the image, L2-normalise, softmax over 100 x cosine; if the argmax prompt (first index on
   ties) belongs to a synset outside the 1,000 ImageNet offsets, the error is fine-grained OOV.
 

@@ -1,4 +1,4 @@
-"""Common co-occurrence ("spurious correlation") pairs, derived from the ReaL labels (spec §7).
+"""Common co-occurrence ("spurious correlation") pairs, derived from the ReaL labels (Peychev et al. 2023; see docs/taxonomy.md).
 
 Recipe: go through the 50,000 ReaL lists; skip the excluded files (the evaluation set of the multi-label
 source, so that pairs are learnt on held-out images); skip empty lists (the original label is not added to

@@ -1,4 +1,4 @@
-"""The decision procedure of the taxonomy (spec §9), vectorised over a population of models.
+"""The decision procedure of the taxonomy (Peychev et al., NeurIPS 2023), vectorised over a population of models.
 
 For a chunk of models the predictions form an (m, n) matrix P aligned to the evaluated images. Every
 label-only step is a table lookup: ``collapsed[t, P]``, ``P == M`` over the padded label sets, and
@@ -38,7 +38,7 @@ _C = {c.name: np.int8(c.code) for c in cat.CATEGORIES}
 
 
 class OOVDetector(Protocol):
-    """The out-of-vocabulary step (spec §8): decides, per (image, prediction), whether the error is fg-OOV."""
+    """The out-of-vocabulary step of Peychev et al. (2023): decides, per (image, prediction), whether the error is fg-OOV."""
 
     def describe(self) -> str:
         """One line naming the model and data used (written to every output)."""

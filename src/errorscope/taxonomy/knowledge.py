@@ -78,7 +78,7 @@ def build_knowledge(labels: MultiLabels, *, superclasses: Superclasses | str | P
                     cooccurrence: Cooccurrence | None = None) -> Knowledge:
     """Build the lookup tables for ``labels``.
 
-    Co-occurrence pairs are derived with the spec's recipe. Held-out files: the evaluation set itself for the
+    Co-occurrence pairs are derived with :func:`~errorscope.taxonomy.derive_cooccurrence` (docs/taxonomy.md). Held-out files: the evaluation set itself for the
     ``shankar`` source (as the authors did); for ``imagenet-a`` the Shankar files when that file is on this
     machine (the authors reuse the ImageNet pairs), else none; for ``real`` none (see the module docs of
     :mod:`.cooccurrence`).

@@ -15,7 +15,7 @@ Three sources:
     extension (none of the source projects offers it): about 2.3 times as many non-problematic images as
     ``shankar``, but no ImageNet-M split.
 ``imagenet-a``
-    ImageNet-A (Hendrycks et al. 2021), 7,500 images: M = [t], nothing problematic (spec §12).
+    ImageNet-A (Hendrycks et al. 2021), 7,500 images: M = [t], nothing problematic (Peychev et al. 2023).
 
 Every output of the taxonomy records ``MultiLabels.source``.
 """

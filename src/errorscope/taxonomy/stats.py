@@ -1,4 +1,4 @@
-"""Per-model statistics in the layout of the published ``non_problematic_stats_<group>.csv`` (spec §13-14).
+"""Per-model statistics in the layout of the published ``non_problematic_stats_<group>.csv`` (Peychev et al., NeurIPS 2023; the authors' ``collect_results``).
 
 All counts are over non-problematic rows. A row belongs to group g if any label of its multi-label set is a
 class of g. MLA variants are 100 x the unweighted mean, over the targets present in the rows, of the fraction
@@ -62,7 +62,7 @@ def mla(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered: np.ndarr
 
     Returns
     -------
-    float (M,); NaN when no row is selected (the authors' code would divide by zero, spec §17.17).
+    float (M,); NaN when no row is selected (the authors' ``compute_mla`` would divide by zero).
     """
     if covered is not None and not covered[:, rows].all():
         return _mla_covered(ok, targets, rows, covered)

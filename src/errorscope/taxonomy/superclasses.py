@@ -1,6 +1,6 @@
 """Superclasses: groups of visually or semantically close classes, defined by WordNet lemma predicates.
 
-Semantics (spec §5): a superclass is a list of predicates; a predicate is a list of WordNet lemma names; it
+Semantics (Peychev et al. 2023, superclasses): a superclass is a list of predicates; a predicate is a list of WordNet lemma names; it
 **holds** for a class if every name is a lemma of some node of the class's node list (all hypernym paths,
 the class itself included); the class is a member if **any** predicate holds. Classes that match no
 superclass get a singleton superclass named by their wnid. ``same(a, b)`` iff their superclass sets meet.
