@@ -147,6 +147,11 @@ def taxonomy_stats(result: TaxonomyResult, group: str = "all", *, metadata: pd.D
     imagenet_reference : for an ImageNet-A result, the ImageNet ``TaxonomyResult`` of the same models, which
         fills ``imagenet_top1_val_acc`` and ``imagenet_mla_val_acc``; NaN without it.
 
+    Returns
+    -------
+    DataFrame
+        One row per model, the ETH columns then the extra ones.
+
     Notes
     -----
     Extra columns, after the ETH ones: ``label_source``, ``superclass_source``, ``cooccurrence_pairs``,

@@ -67,18 +67,37 @@ class Superclasses:
 
     @property
     def n_singleton(self) -> int:
+        """Number of superclasses with a single class."""
         return int((self.membership.sum(axis=0) == 1).sum())
 
     @property
     def n_non_singleton(self) -> int:
+        """Number of superclasses with more than one class."""
         return int((self.membership.sum(axis=0) > 1).sum())
 
     def of(self, class_id: int) -> list[str]:
-        """Names of the superclasses of ``class_id`` (S(c)), in definition order."""
+        """Names of the superclasses of ``class_id`` (S(c)), in definition order.
+
+        Parameters
+        ----------
+        class_id : int
+            A class id in 0..999.
+
+        Returns
+        -------
+        list of str
+            The superclass names.
+        """
         return [self.names[s] for s in np.flatnonzero(self.membership[class_id])]
 
     def n_same_pairs(self) -> int:
-        """Number of unordered class pairs a < b that share a superclass (published: 5,476)."""
+        """Number of unordered class pairs a < b that share a superclass (published: 5,476).
+
+        Returns
+        -------
+        int
+            The pair count.
+        """
         return int(np.triu(self.same, 1).sum())
 
 
@@ -158,6 +177,16 @@ def _load(path: str | None) -> Superclasses:
 
 def load_superclasses(path: str | Path | None = None) -> Superclasses:
     """Superclass membership from ``path`` (TOML or the authors' JSON-lines format) or the package default.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A definitions file; None reads the package's ``superclasses.toml``.
+
+    Returns
+    -------
+    Superclasses
+        Names, the (1000, S) membership matrix and the definitions.
 
     Examples
     --------
