@@ -48,7 +48,21 @@ def pretty(name: str) -> str:
 def save_figure(fig, path: str | Path, *, formats: Sequence[str] = ("png",), dpi: int = 150) -> list[Path]:
     """Write ``fig`` as ``path`` with each suffix in ``formats`` (png, pdf, svg), atomically.
 
-    ``path`` is taken without its suffix. Returns the written paths.
+    Parameters
+    ----------
+    fig : matplotlib Figure
+        The figure to write.
+    path : str or Path
+        Output path, taken without its suffix.
+    formats : sequence of {"png", "pdf", "svg"}
+        One file per format.
+    dpi : int, default 150
+        Resolution of raster formats.
+
+    Returns
+    -------
+    list of Path
+        The written files.
     """
     bad = [f for f in formats if f not in FORMATS]
     if bad:
