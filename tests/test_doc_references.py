@@ -52,3 +52,17 @@ def test_cited_docs_pages_exist_and_the_readme_links_them() -> None:
     for page in sorted(cited):
         assert (ROOT / "docs" / page).is_file(), f"docs/{page} is cited in src/ but does not exist"
         assert f"docs/{page}" in readme, f"docs/{page} is cited in src/ but the README does not link it"
+
+
+DOC_PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+#: the pages may name the data mirror (``../shared/data``), but not the design notes beside it
+UNSHIPPED_IN_PAGES = [(re.compile(r"shared/(?:spec|reviews|seeds|guides)\b"), "an unshipped design note"),
+                      *UNSHIPPED[2:]]
+
+
+@pytest.mark.parametrize("path", DOC_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_docs_pages_cite_no_unshipped_document(path: Path) -> None:
+    problems = [f"{path.relative_to(ROOT)}:{number}: {what}: {line.strip()}"
+                for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                for pattern, what in UNSHIPPED_IN_PAGES if pattern.search(line)]
+    assert not problems, "\n".join(problems)
