@@ -93,7 +93,28 @@ class Predictions:
     @classmethod
     def from_arrays(cls, model: str, top1, prob=None, topk=None, *, index: ImageIndex | None = None,
                     source: str = "") -> "Predictions":
-        """Build from arrays already aligned to ``index`` (default: the validation index)."""
+        """Build from arrays already aligned to ``index`` (default: the validation index).
+
+        Parameters
+        ----------
+        model : str
+            Model name.
+        top1 : int array (n,)
+            Top-1 class ids, -1 = no prediction.
+        prob : float array (n,), optional
+            Top-1 probabilities.
+        topk : int array (n, k), optional
+            The k best classes, best first.
+        index : ImageIndex, optional
+            The images the arrays are aligned to.
+        source : str
+            Where the predictions came from (a file name).
+
+        Returns
+        -------
+        Predictions
+            The validated predictions.
+        """
         return cls(model, np.asarray(top1), prob, topk, index or val_index(), source)
 
     @classmethod
@@ -103,6 +124,24 @@ class Predictions:
 
         Rows that sum to 1 (within 1e-3) and are non-negative are taken as probabilities; anything else as logits,
         turned into probabilities with a numerically stable softmax.
+
+        Parameters
+        ----------
+        model : str
+            Model name.
+        scores : float array (n_images, 1000)
+            Logits or probabilities, aligned to ``index``.
+        k : int, default 5
+            How many best classes to keep.
+        index : ImageIndex, optional
+            The images (default: the validation index).
+        source : str
+            Where the scores came from.
+
+        Returns
+        -------
+        Predictions
+            Top-1, its probability and the top-k classes.
         """
         scores = np.asarray(scores)
         idx = index or val_index()
@@ -120,14 +159,32 @@ class Predictions:
 
     @property
     def n_covered(self) -> int:
+        """Number of images this model has a prediction for."""
         return int(self.covered.sum())
 
     def top1_accuracy(self) -> float:
-        """Fraction of all images of the index whose prediction equals the original label."""
+        """Fraction of all images of the index whose prediction equals the original label.
+
+        Returns
+        -------
+        float
+            Accuracy over the whole index (an uncovered image counts as wrong).
+        """
         return float((self.top1 == self.index.labels).mean())
 
     def renamed(self, model: str) -> "Predictions":
-        """The same predictions under another model name."""
+        """The same predictions under another model name.
+
+        Parameters
+        ----------
+        model : str
+            The new name.
+
+        Returns
+        -------
+        Predictions
+            A renamed copy.
+        """
         return Predictions(model, self.top1, self.prob, self.topk, self.index, self.source)
 
 
@@ -211,7 +268,18 @@ class Population:
 
     @classmethod
     def from_predictions(cls, predictions: Iterable[Predictions]) -> "Population":
-        """Stack single-model predictions (all on the same index) into a population."""
+        """Stack single-model predictions (all on the same index) into a population.
+
+        Parameters
+        ----------
+        predictions : iterable of Predictions
+            One per model, all on the same index.
+
+        Returns
+        -------
+        Population
+            The stacked models, in the given order.
+        """
         preds = list(predictions)
         if not preds:
             raise InvalidInputError("A population needs at least one model, but got none.")
@@ -242,7 +310,18 @@ class Population:
             yield self[m]
 
     def select(self, models: Sequence[str]) -> "Population":
-        """The sub-population of ``models``, in that order."""
+        """The sub-population of ``models``, in that order.
+
+        Parameters
+        ----------
+        models : sequence of str
+            Model names of this population.
+
+        Returns
+        -------
+        Population
+            The selected models.
+        """
         rows = [self.models.index(m) for m in models]
         return Population(list(models), self.top1[rows], None if self.prob is None else self.prob[rows], self.index,
                           None if self.topk is None else self.topk[rows])

@@ -46,6 +46,16 @@ def imagenet_a_index(source: str | Path | Sequence[str]) -> ImageIndex:
 
     Labels are the 1000-class ids of the wnid folders; a folder that is not one of the 200 ImageNet-A
     classes is an error.
+
+    Parameters
+    ----------
+    source : str, Path or sequence of str
+        The image folder, or the ``<wnid>/<file>`` names.
+
+    Returns
+    -------
+    ImageIndex
+        The ``imagenet-a`` index, names sorted.
     """
     if isinstance(source, (str, Path)) and Path(source).is_dir():
         root = Path(source)

@@ -9,6 +9,7 @@ the class's wnid in the sorted list of the 1,000 wnids. Every per-image array of
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,7 +29,18 @@ __all__ = ["VAL_INDEX", "IMAGENETX_TRAIN_INDEX", "IMAGENET_A_INDEX", "ImageIndex
 
 
 def val_file_name(i: int) -> str:
-    """File name of the validation image at 0-based position ``i``."""
+    """File name of the validation image at 0-based position ``i``.
+
+    Parameters
+    ----------
+    i : int
+        Position in the validation index.
+
+    Returns
+    -------
+    str
+        ``ILSVRC2012_val_<i + 1, 8 digits>.JPEG``.
+    """
     return f"ILSVRC2012_val_{i + 1:08d}.JPEG"
 
 
@@ -67,11 +79,21 @@ class ImageIndex:
         """True for the canonical index of the 50,000 ImageNet validation images."""
         return self.name == VAL_INDEX
 
-    def positions(self, file_names) -> np.ndarray:
+    def positions(self, file_names: Iterable[str]) -> np.ndarray:
         """Positions of ``file_names`` in this index (int64), -1 for names that are not in it.
 
         Accepts bare names (``ILSVRC2012_val_00000001.JPEG``) and paths ending in them
         (``val/n01440764/ILSVRC2012_val_00000001.JPEG``).
+
+        Parameters
+        ----------
+        file_names : iterable of str
+            Names or paths to look up.
+
+        Returns
+        -------
+        int64 array
+            Positions, -1 for names not in the index.
         """
         if self.name == "imagenet-val":
             pos = _val_positions(file_names)
@@ -178,7 +200,21 @@ def imagenetx_train_index() -> ImageIndex:
 
 @dataclass(frozen=True, eq=False)
 class ClassInfo:
-    """The 1,000 ImageNet classes: wnids (sorted), names and the ImageNet-X metaclasses."""
+    """The 1,000 ImageNet classes: wnids (sorted), names and the ImageNet-X metaclasses.
+
+    Attributes
+    ----------
+    wnids : str array (1000,)
+        WordNet ids, sorted (position = class id).
+    names : str array (1000,)
+        Class names.
+    metaclass100 : int16 array (1000,)
+        Index into ``metaclass100_names``.
+    metaclass100_names : str array
+        Names of the 100 ImageNet-X fine metaclasses.
+    metaclass17 : int8 array (1000,)
+        Index into ``errorscope.constants.METACLASSES``.
+    """
 
     wnids: np.ndarray
     names: np.ndarray
@@ -187,6 +223,18 @@ class ClassInfo:
     metaclass17: np.ndarray  # int8 (1000,) index into constants.METACLASSES
 
     def wnid_to_id(self, wnid: str) -> int:
+        """Class id of a wnid.
+
+        Parameters
+        ----------
+        wnid : str
+            A WordNet id such as ``n01440764``.
+
+        Returns
+        -------
+        int
+            Its class id, 0..999; an unknown wnid raises :class:`~errorscope.exceptions.InvalidInputError`.
+        """
         pos = int(np.searchsorted(self.wnids, wnid))
         if pos >= N_CLASSES or self.wnids[pos] != wnid:
             raise InvalidInputError(f"{wnid!r} is not one of the 1,000 ImageNet-1k wnids.")

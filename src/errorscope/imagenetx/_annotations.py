@@ -28,7 +28,8 @@ class FactorAnnotations:
 
     Attributes
     ----------
-    which, partition, filter_prototypes : how the file was chosen and filtered.
+    which, partition, filter_prototypes : str, str, bool
+        How the file was chosen and filtered.
     index : the partition's image index; ``positions`` point into it.
     file_names : (n,) str
     positions : (n,) int64 positions in ``index``

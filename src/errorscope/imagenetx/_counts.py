@@ -10,7 +10,9 @@ annotations are licensed CC BY-NC 4.0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy import sparse
@@ -19,7 +21,7 @@ from ..constants import ERROR_TYPES, FACTORS, METACLASSES, N_CLASSES, WHICH_FACT
 from ..datasets._index import class_info
 from ..datasets._real import real_label_sets
 from ..exceptions import InvalidInputError
-from ..metrics._correctness import correctness
+from ..metrics._correctness import ErrorType, correctness
 from ..options import check_missing
 from ..metrics._grouped import BLOCK, GroupCounts, _grouped_counts
 from ..predictions import Population
@@ -41,7 +43,8 @@ class FactorCounts:
     Attributes
     ----------
     models : list of M names (the human pseudo-model last when added)
-    which, error_type : the annotation file and the correctness rule
+    which, error_type : str
+        The annotation file and the correctness rule.
     factors : GroupCounts (M, 16) overall per factor
     metaclass_factors : GroupCounts (M, 17, 16)
     metaclass : GroupCounts (M, 17) all images per metaclass
@@ -93,7 +96,7 @@ def _split(counts: GroupCounts, classes: GroupCounts, m: int) -> dict[str, Group
     }
 
 
-def _check_args(which, error_type, partition) -> None:
+def _check_args(which: str, error_type: str, partition: str) -> None:
     if which not in WHICH_FACTORS:
         raise InvalidInputError(f"Expected argument `which` to be one of {list(WHICH_FACTORS)}, but got {which!r}.")
     if error_type not in ERROR_TYPES:
@@ -105,7 +108,24 @@ def _check_args(which, error_type, partition) -> None:
 
 def annotated_predictions(pop: Population, ann: FactorAnnotations, *, add_human: bool = False
                           ) -> tuple[list[str], np.ndarray]:
-    """The population's predictions on the annotated images, (M, n_annotated), plus the optional human row."""
+    """The population's predictions on the annotated images, plus the optional human row.
+
+    Parameters
+    ----------
+    pop : Population
+        Predictions on the partition's image index.
+    ann : FactorAnnotations
+        The annotated images.
+    add_human : bool, default False
+        Append the ``human`` pseudo-model (the original labels) as the last row.
+
+    Returns
+    -------
+    models : list of str
+        The model names (``human`` last when added).
+    top1 : int array (M, n_annotated)
+        Top-1 predictions on the annotated images, -1 = no prediction.
+    """
     if pop.index.name != ann.index.name:
         raise InvalidInputError(
             f"The predictions are aligned to the {pop.index.name!r} images but the {ann.partition} annotations "
@@ -155,7 +175,8 @@ def count_factors(pop: Population, *, which: str = "top", error_type: str = "cla
     return _count([ann], (error_type,), pop, add_human, missing)[(which, error_type)]
 
 
-def count_factor_sets(pop: Population, *, whiches=WHICH_FACTORS, error_types=ERROR_TYPES, partition: str = "val",
+def count_factor_sets(pop: Population, *, whiches: Sequence[str] = WHICH_FACTORS,
+                      error_types: Sequence[str] = ERROR_TYPES, partition: str = "val",
                       filter_prototypes: bool = True, add_human: bool = False, missing: str = "exclude"
                       ) -> dict[tuple[str, str], FactorCounts]:
     """:func:`count_factors` for several annotation files and error types at once.
@@ -163,9 +184,27 @@ def count_factor_sets(pop: Population, *, whiches=WHICH_FACTORS, error_types=ERR
     The top and multi files annotate the same images in the same order, so each model's predictions are gathered
     and scored once per error type, and both files' groups are counted in the same sparse product.
 
+    Parameters
+    ----------
+    pop : Population
+        Predictions on the partition's index.
+    whiches : sequence of {"top", "multi"}
+        The annotation files (default both).
+    error_types : sequence of {"class", "metaclass", "real_class"}
+        The correctness rules (default all three).
+    partition : {"val", "train"}
+        Validation or the annotated training images.
+    filter_prototypes : bool, default True
+        Drop ImageNet-X's 3,000 prototypical images.
+    add_human : bool, default False
+        Append the ``human`` pseudo-model (the original labels).
+    missing : {"exclude", "wrong"}
+        Leave uncovered images out of a model's totals, or count them as errors.
+
     Returns
     -------
-    {(which, error_type): FactorCounts}
+    dict of (str, str) to FactorCounts
+        ``{(which, error_type): FactorCounts}``.
     """
     for w in whiches:
         for e in error_types:
@@ -198,7 +237,7 @@ def _count(anns: list[FactorAnnotations], error_types: tuple[str, ...], pop: Pop
             total = np.empty((m, g))
             for start in range(0, m, BLOCK):
                 block = top1[start:start + BLOCK]
-                ok = correctness(block, first.labels, error_type, real_sets=real,
+                ok = correctness(block, first.labels, cast(ErrorType, error_type), real_sets=real,
                                  class_metaclass=class_info().metaclass17)
                 seen = block >= 0 if missing == "exclude" else np.ones(block.shape, dtype=bool)
                 counts = _grouped_counts(ok, seen, member_t)

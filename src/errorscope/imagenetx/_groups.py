@@ -3,12 +3,12 @@
 One implementation serves the figures (:mod:`errorscope.plots`), the store and its CLI
 (:mod:`errorscope.store.groupstats`), on the published tables (:mod:`errorscope.imagenetx`) or the user's own:
 
-* :func:`highlevel_population`: the 209 models of the paper's main figures (spec §8);
+* :func:`highlevel_population`: the 209 models of the paper's main figures (ImageNet-X ``highlevel_scatter_plot``);
 * :func:`group_comparison`: mean and standard deviation of the error ratio (or accuracy) per factor and group,
-  with the Alexander-Govern test across the groups (spec §8 items 5 and 9);
+  with the Alexander-Govern test across the groups (ImageNet-X ``model_comparison``);
 * :func:`parse_augmentation_hparams`, :func:`augmentation_strength`, :func:`augmentation_points`,
   :func:`augmentation_effects`, :func:`augmentation_curves`: the augmentation-strength effect per factor,
-  a cubic fit plus Welch's t-test (spec §8 item 8, ImageNet-X ``augmentation_effect``).
+  a cubic fit plus Welch's t-test (ImageNet-X ``augmentation_effect``).
 
 Error ratio of factor f: (1 - acc_f) / (1 - average) (:func:`errorscope.imagenetx.error_ratios`).
 The ImageNet-X result tables are CC BY-NC 4.0.
@@ -17,7 +17,7 @@ The ImageNet-X result tables are CC BY-NC 4.0.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,6 +44,20 @@ def check_factor_table(table: pd.DataFrame, *, name: str = "table", need: Sequen
 
     Accepts the model as index or as a ``model`` column. Raises :class:`InvalidInputError` naming the missing
     columns otherwise.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Per-model table: the 16 factor accuracies and the ``need`` columns.
+    name : str, default "table"
+        Name of the argument, for the error message.
+    need : sequence of str, default ("average",)
+        Columns required besides the 16 factors.
+
+    Returns
+    -------
+    DataFrame
+        ``table`` indexed by model.
     """
     if not isinstance(table, pd.DataFrame):
         raise InvalidInputError(f"Expected `{name}` to be a pandas DataFrame, but got {type(table).__name__}.")
@@ -59,11 +73,22 @@ def check_factor_table(table: pd.DataFrame, *, name: str = "table", need: Sequen
 
 
 def highlevel_population(tables: pd.DataFrame, *, include_human: bool = False) -> pd.DataFrame:
-    """The models of the paper's main plots: imagenet_testbed, plus the self-supervised rows of modelvshuman
-    and base, restricted to the four model types of ``MODEL_TYPE_ORDER`` (209 models).
+    """The models of the paper's main plots (209 models).
 
-    ``tables`` has the columns of :func:`errorscope.imagenetx.imagenetx_wide` (group, model, model_type, ...).
-    ``include_human`` keeps the ``human`` row (the original labels; published in the real_class tables).
+    These are the imagenet_testbed models, plus the self-supervised rows of modelvshuman and base, restricted to
+    the four model types of ``MODEL_TYPE_ORDER``.
+
+    Parameters
+    ----------
+    tables : DataFrame
+        Tables with the columns of :func:`errorscope.imagenetx.imagenetx_wide` (group, model, model_type, ...).
+    include_human : bool, default False
+        Keep the ``human`` row (the original labels; published in the real_class tables).
+
+    Returns
+    -------
+    DataFrame
+        The kept rows of ``tables``, ``model_type`` set from the ImageNet-X model-type map.
     """
     ssl = set(selfsupervised_models())
     keep = (tables["group"] == "imagenet_testbed") | (
@@ -79,7 +104,7 @@ def group_comparison(table: pd.DataFrame, groups: pd.Series | Mapping[str, str],
                      alpha: float = 0.05) -> pd.DataFrame:
     """Per (factor, group) mean and standard deviation, with an Alexander-Govern test per factor.
 
-    The data of spec B §8 figures 5 and 9 and of ``errorscope store groupstats model-types``:
+    The data of ImageNet-X's ``supervision_comparison_prevalence`` and ``augment_comparison_*`` figures and of ``errorscope store groupstats model-types``:
     ``value="error_ratio"`` gives mean error ratios, ``"accuracy"`` mean factor accuracies. Only models in
     ``groups`` enter; factors are ordered by their mean error ratio over those models, ascending. Each group's
     sample is its models' values with NaN dropped; the Alexander-Govern test runs over the groups with at least
@@ -90,7 +115,11 @@ def group_comparison(table: pd.DataFrame, groups: pd.Series | Mapping[str, str],
     ----------
     table : per-model table in the ``accuracies_per_factor.csv`` layout (index or column ``model``).
     groups : model -> group label.
+    value : {"error_ratio", "accuracy"}
+        Compare error ratios or factor accuracies.
     group_order : the groups to report, in this order (default: order of first appearance).
+    alpha : float, default 0.05
+        Significance level of the Alexander-Govern test.
 
     Returns
     -------
@@ -132,7 +161,7 @@ def group_comparison(table: pd.DataFrame, groups: pd.Series | Mapping[str, str],
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Augmentation sweeps (spec §8 item 8)
+# Augmentation sweeps (ImageNet-X ``augment_effect``)
 
 def _first(name: str, text: str) -> float:
     m = re.search(re.escape(name) + _NUMBER, text)
@@ -145,7 +174,7 @@ def _check_kind(kind: str) -> str:
     return AUGMENTATIONS[kind][1]
 
 
-def parse_augmentation_hparams(models, kind: str) -> pd.DataFrame:
+def parse_augmentation_hparams(models: Iterable[object], kind: str) -> pd.DataFrame:
     """Hyper-parameters encoded in the sweep model names.
 
     ``eval_resnet50_crop8.0_wd1e-05_color100.0_smoothing0.0_id1662471601`` gives crop 8.0, wd 1e-05,
@@ -153,6 +182,19 @@ def parse_augmentation_hparams(models, kind: str) -> pd.DataFrame:
     Color strength = color, Smoothing strength = smoothing; NaN when the name has no such number. Numbers take
     an optional exponent everywhere (ImageNet-X's crop parser does not, so it reads ``wd1e-05`` as 1; only the
     strength is used downstream).
+
+    Parameters
+    ----------
+    models : iterable of str
+        Model names of an augmentation sweep.
+    kind : {"crop", "color", "smoothing"}
+        The augmentation whose strength to compute.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``model``, the parsed numbers (``crop, wd, id`` and ``kind``) and the strength column
+        (e.g. ``Crop strength``).
 
     Examples
     --------
@@ -171,20 +213,44 @@ def parse_augmentation_hparams(models, kind: str) -> pd.DataFrame:
 
 
 def augmentation_strength(models: Sequence[str], kind: str) -> pd.Series:
-    """The strength column of :func:`parse_augmentation_hparams` as a Series indexed by ``model`` (name
-    ``strength``)."""
+    """The strength column of :func:`parse_augmentation_hparams` as a Series.
+
+    Parameters
+    ----------
+    models : sequence of str
+        Model names of an augmentation sweep.
+    kind : {"crop", "color", "smoothing"}
+        The augmentation.
+
+    Returns
+    -------
+    Series
+        Float strengths named ``strength``, indexed by ``model``.
+    """
     column = _check_kind(kind)
     hp = parse_augmentation_hparams(models, kind)
     return pd.Series(hp[column].to_numpy(np.float64), index=pd.Index(list(models), name="model"), name="strength")
 
 
 def augmentation_points(table: pd.DataFrame, kind: str, *, min_models: int = 5) -> pd.DataFrame:
-    """Per-model error ratios against augmentation strength, keeping strengths with ≥ ``min_models`` models
-    (ImageNet-X: more than 4).
+    """Per-model error ratios against augmentation strength.
 
-    ``table`` is a per-model table (index or column ``model``); the ``human`` row is dropped.
+    Only strengths with at least ``min_models`` models are kept (ImageNet-X: more than 4).
 
-    Returns columns ``model, strength, factor, error_ratio`` (NaN error ratios dropped).
+    Parameters
+    ----------
+    table : DataFrame
+        Per-model table in the ``accuracies_per_factor.csv`` layout (index or column ``model``); the ``human``
+        row is dropped.
+    kind : {"crop", "color", "smoothing"}
+        The augmentation of the sweep.
+    min_models : int, default 5
+        Fewest models a strength needs to be kept.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``model, strength, factor, error_ratio`` (NaN error ratios dropped).
     """
     table = check_factor_table(table)
     table = table.loc[table.index != "human"]
@@ -215,6 +281,11 @@ def augmentation_effects(points: pd.DataFrame) -> pd.DataFrame:
     those at the larger. ``effect`` = t, so a positive effect means the error ratio falls as the augmentation
     gets stronger. A factor with fewer than 4 distinct strengths (no cubic) gets NaN.
 
+    Parameters
+    ----------
+    points : DataFrame
+        The output of :func:`augmentation_points`.
+
     Returns
     -------
     DataFrame with one row per factor: ``factor, effect, pvalue, low_strength, high_strength, n_low, n_high``,
@@ -244,8 +315,22 @@ def augmentation_effects(points: pd.DataFrame) -> pd.DataFrame:
 
 
 def augmentation_curves(points: pd.DataFrame, factors: Sequence[str], *, n: int = 50) -> pd.DataFrame:
-    """The cubic fits of :func:`augmentation_effects` for ``factors`` on a grid of ``n`` strengths spanning the
-    data: columns ``factor, strength, fitted`` (factors without a cubic are left out)."""
+    """The cubic fits of :func:`augmentation_effects` on a grid of strengths spanning the data.
+
+    Parameters
+    ----------
+    points : DataFrame
+        The output of :func:`augmentation_points`.
+    factors : sequence of str
+        The factors to fit.
+    n : int, default 50
+        Number of grid points.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``factor, strength, fitted``; factors without a cubic (fewer than 4 strengths) are left out.
+    """
     frames = []
     for f in factors:
         fit = _cubic(points[points["factor"] == f])

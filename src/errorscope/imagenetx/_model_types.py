@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from types import ModuleType
 
 import pandas as pd
 
@@ -35,7 +36,7 @@ BASE_MODEL_TYPES: dict[str, str] = {
 
 
 @lru_cache(maxsize=1)
-def _module():
+def _module() -> ModuleType:
     import imagenet_x.model_types as mt
 
     return mt
@@ -48,7 +49,13 @@ def _lookup() -> dict[str, str]:
 
 
 def model_type_names() -> list[str]:
-    """The ten ``ModelTypes`` values of ImageNet-X, in their declaration order."""
+    """The ten ``ModelTypes`` values of ImageNet-X, in their declaration order.
+
+    Returns
+    -------
+    list of str
+        The model-type names.
+    """
     return [kind.value for kind in _module().ModelTypes]
 
 
@@ -92,7 +99,17 @@ def model_type(name: str) -> str:
 def model_types(names: Iterable[str], *, mapping: Mapping[str, str] | None = None) -> pd.Series:
     """:func:`model_type` of every name, as a Series indexed by ``model`` (name ``model_type``).
 
-    ``mapping`` (name -> type) overrides the lookup, so the user's own models can be typed.
+    Parameters
+    ----------
+    names : iterable of str
+        Model names.
+    mapping : mapping of str to str, optional
+        Name -> type; overrides the lookup, so the user's own models can be typed.
+
+    Returns
+    -------
+    Series
+        The type of every name, indexed by ``model``, named ``model_type``.
 
     Examples
     --------
@@ -105,5 +122,11 @@ def model_types(names: Iterable[str], *, mapping: Mapping[str, str] | None = Non
 
 
 def selfsupervised_models() -> list[str]:
-    """``SELFSUPERVISED_MODELS`` of ImageNet-X: the models of modelvshuman/base that enter the main plots."""
+    """``SELFSUPERVISED_MODELS`` of ImageNet-X: the models of modelvshuman/base that enter the main plots.
+
+    Returns
+    -------
+    list of str
+        The model names.
+    """
     return list(_module().SELFSUPERVISED_MODELS)

@@ -97,20 +97,48 @@ def published_table(group: str, *, which: str = "top", error_type: str = "class"
                     metaclass: bool = False) -> pd.DataFrame:
     """One published ImageNet-X table (``imagenetx/results/val/<which>_factor/<group>/<error_type>/...``).
 
-    Per-model tables are indexed by ``model``; metaclass tables keep ``model`` and ``metaclass`` columns.
-    Values are float64 (NaN where the published cell is empty).
+    Parameters
+    ----------
+    group : str
+        One of ``IMAGENETX_GROUPS`` (``base``, ``imagenet_testbed``, ``modelvshuman``, the augmentation sweeps).
+    which : {"top", "multi"}
+        The annotation file.
+    error_type : {"class", "metaclass", "real_class"}
+        The correctness rule.
+    metaclass : bool, default False
+        The per-metaclass table (``accuracies_per_factor_metaclass.csv``) instead of the per-model one.
+
+    Returns
+    -------
+    DataFrame
+        Per-model tables are indexed by ``model``; metaclass tables keep ``model`` and ``metaclass`` columns.
+        Values are float64 (NaN where the published cell is empty).
     """
     frame = _read_table(_table_name(which, group, error_type, metaclass)).copy()
     return frame if metaclass else frame.set_index("model")
 
 
-def imagenetx_reference(*, groups=None, whiches=WHICH_FACTORS, error_types=ERROR_TYPES,
-                        metaclass: bool = False) -> pd.DataFrame:
+def imagenetx_reference(*, groups: Sequence[str] | None = None, whiches: Sequence[str] = WHICH_FACTORS,
+                        error_types: Sequence[str] = ERROR_TYPES, metaclass: bool = False) -> pd.DataFrame:
     """The ImageNet-X result tables as one tidy frame.
 
-    Columns: group, model, model_type, which, error_type, metaclass (``"all"`` for the per-model tables),
-    factor (the 16 factors, worst_factor, average, worst_100_classes), accuracy (float64, NaN where the
-    published cell is empty).
+    Parameters
+    ----------
+    groups : sequence of str, optional
+        Published groups to read (default all of ``IMAGENETX_GROUPS``).
+    whiches : sequence of {"top", "multi"}
+        Annotation files (default both).
+    error_types : sequence of {"class", "metaclass", "real_class"}
+        Correctness rules (default all three).
+    metaclass : bool, default False
+        Also read the per-metaclass tables.
+
+    Returns
+    -------
+    DataFrame
+        Columns: group, model, model_type, which, error_type, metaclass (``"all"`` for the per-model tables),
+        factor (the 16 factors, worst_factor, average, worst_100_classes), accuracy (float64, NaN where the
+        published cell is empty).
     """
     from ._model_types import model_type
 
@@ -144,8 +172,21 @@ def imagenetx_reference(*, groups=None, whiches=WHICH_FACTORS, error_types=ERROR
 
 
 def wide_from_long(long: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
-    """Per-model rows (group, model, model_type, published columns) of tidy per-model reference rows,
-    groups in the order of ``groups``, models sorted within a group."""
+    """Per-model rows in the published column layout, from tidy per-model reference rows.
+
+    Parameters
+    ----------
+    long : DataFrame
+        Per-model rows of :func:`imagenetx_reference` (metaclass ``"all"``).
+    groups : sequence of str
+        Order of the groups in the output.
+
+    Returns
+    -------
+    DataFrame
+        Columns group, model, model_type and the published columns; groups in the order of ``groups``, models
+        sorted within a group.
+    """
     wide = long.set_index(["group", "model", "model_type", "factor"])["accuracy"].unstack("factor")
     wide = wide.reindex(columns=[c for c in _VALUES if c in wide.columns]).reset_index()
     wide.columns.name = None
@@ -154,10 +195,23 @@ def wide_from_long(long: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
                             kind="stable").reset_index(drop=True)
 
 
-def imagenetx_wide(*, which: str = "top", error_type: str = "class", groups=None) -> pd.DataFrame:
+def imagenetx_wide(*, which: str = "top", error_type: str = "class",
+                   groups: Sequence[str] | None = None) -> pd.DataFrame:
     """Per-model ImageNet-X tables of ``groups`` stacked, in the published column layout.
 
-    Columns: group, model, model_type, the 16 factors, worst_factor, average, worst_100_classes.
+    Parameters
+    ----------
+    which : {"top", "multi"}
+        The annotation file.
+    error_type : {"class", "metaclass", "real_class"}
+        The correctness rule.
+    groups : sequence of str, optional
+        Published groups to stack, in this order (default all of ``IMAGENETX_GROUPS``).
+
+    Returns
+    -------
+    DataFrame
+        Columns: group, model, model_type, the 16 factors, worst_factor, average, worst_100_classes.
     """
     groups = list(groups or IMAGENETX_GROUPS)
     return wide_from_long(imagenetx_reference(groups=groups, whiches=[which], error_types=[error_type]), groups)

@@ -1,8 +1,10 @@
 """ImageNet-X statistics beyond the accuracy tables: calibration per factor, factor prevalence and its shifts,
-and the factor / metaclass correlation matrices (spec §5 and §5.1). CC BY-NC 4.0 annotations.
+and the factor / metaclass correlation matrices (Idrissi et al., ICLR 2023; ``imagenet_x``'s ``Prevalence``). CC BY-NC 4.0 annotations.
 """
 
 from __future__ import annotations
+
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ from ..datasets._index import class_info
 from ..exceptions import InvalidInputError
 from ._counts import annotated_predictions, count_factors
 from ..metrics._calibration import grouped_calibration_error
-from ..metrics._correctness import correctness
+from ..metrics._correctness import ErrorType, correctness
 from ..metrics._correlation import binary_spearman
 from ..metrics._prevalence import factor_prevalence, misclassification_shift, prevalence_shift
 from ..predictions import Population
@@ -37,7 +39,7 @@ def _calibration(pop: Population, ann: FactorAnnotations, error_type: str, by_me
     groups = [np.ones(len(ann), bool)] if not by_metaclass else [ann.metaclass == j for j in range(len(METACLASSES))]
     rows, keys = [], []
     for i, model in enumerate(models):
-        ok = correctness(top1[i], ann.labels, error_type, real_sets=real,
+        ok = correctness(top1[i], ann.labels, cast(ErrorType, error_type), real_sets=real,
                                  class_metaclass=class_info().metaclass17)
         covered = (top1[i] >= 0) & np.isfinite(prob[i])
         for j, g in enumerate(groups):
@@ -60,13 +62,46 @@ def factor_calibration(pop: Population, *, which: str = "top", error_type: str =
 
     Returns a frame indexed by model with the 16 FACTORS, ``worst_factor`` and ``average`` (ECE over all the
     model's annotated images), as ImageNet-X's ``compute_factor_calibration_errors``.
+
+    Parameters
+    ----------
+    pop : Population
+        Predictions on the validation images.
+    which : {"top", "multi"}
+        The annotation file.
+    error_type : {"class", "metaclass", "real_class"}
+        The correctness rule.
+    filter_prototypes : bool, default True
+        Drop ImageNet-X's 3,000 prototypical images.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``model``: the 16 factors, ``worst_factor`` and ``average``.
     """
     return _calibration(pop, load_factor_annotations(which, "val", filter_prototypes), error_type, False)
 
 
 def metaclass_factor_calibration(pop: Population, *, which: str = "top", error_type: str = "class",
                                  filter_prototypes: bool = True) -> pd.DataFrame:
-    """ECE per (model, metaclass) and factor, rows in METACLASSES order within each model."""
+    """ECE per (model, metaclass) and factor, rows in METACLASSES order within each model.
+
+    Parameters
+    ----------
+    pop : Population
+        Predictions on the validation images.
+    which : {"top", "multi"}
+        The annotation file.
+    error_type : {"class", "metaclass", "real_class"}
+        The correctness rule.
+    filter_prototypes : bool, default True
+        Drop ImageNet-X's 3,000 prototypical images.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (``model``, ``metaclass``): the 16 factors, ``worst_factor`` and ``average``.
+    """
     return _calibration(pop, load_factor_annotations(which, "val", filter_prototypes), error_type, True)
 
 
@@ -87,7 +122,10 @@ def factor_correlations(*, which: str = "multi", partition: str = "val", filter_
 
     Returns
     -------
-    rho, pval : DataFrames indexed and labelled by ``FACTORS`` (+ ``METACLASSES``).
+    rho : DataFrame
+        Spearman correlations, indexed and labelled by ``FACTORS`` (+ ``METACLASSES``).
+    pval : DataFrame
+        Their two-sided p-values, in the same layout.
     """
     ann = annotations if annotations is not None else load_factor_annotations(which, partition, filter_prototypes)
     cols = list(FACTORS)
@@ -108,14 +146,42 @@ def _metaclass_factor_counts(ann: FactorAnnotations) -> np.ndarray:
 
 
 def metaclass_prevalence(*, which: str = "top", filter_prototypes: bool = True) -> pd.DataFrame:
-    """Share of each factor among a metaclass's factor annotations (rows sum to 1)."""
+    """Share of each factor among a metaclass's factor annotations (rows sum to 1).
+
+    Parameters
+    ----------
+    which : {"top", "multi"}
+        The annotation file.
+    filter_prototypes : bool, default True
+        Drop ImageNet-X's 3,000 prototypical images.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``metaclass``, one column per factor.
+    """
     ann = load_factor_annotations(which, "val", filter_prototypes)
     return pd.DataFrame(factor_prevalence(_metaclass_factor_counts(ann)),
                         index=pd.Index(METACLASSES, name="metaclass"), columns=FACTORS)
 
 
 def metaclass_prevalence_shift(*, which: str = "top", filter_prototypes: bool = True) -> pd.DataFrame:
-    """(prevalence in the metaclass - overall prevalence) / overall prevalence; -1 = factor absent."""
+    """Relative shift of each factor's prevalence within a metaclass against the overall prevalence.
+
+    The shift is (prevalence in the metaclass - overall prevalence) / overall prevalence; -1 = factor absent.
+
+    Parameters
+    ----------
+    which : {"top", "multi"}
+        The annotation file.
+    filter_prototypes : bool, default True
+        Drop ImageNet-X's 3,000 prototypical images.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``metaclass``, one column per factor.
+    """
     ann = load_factor_annotations(which, "val", filter_prototypes)
     counts = _metaclass_factor_counts(ann)
     overall = factor_prevalence(counts.sum(axis=0))
@@ -128,7 +194,23 @@ def misclassification_shifts(pop: Population, *, which: str = "top", error_type:
     """Per model and factor: how over-represented the factor is among the model's mistakes.
 
     shift_f = (q_f - p_f) / p_f with q the factor distribution over the misclassified images and p over all
-    images (ImageNet-X ``Prevalence.misclassification_shifts_df``); tidy columns ``model, factor, shift``.
+    images (ImageNet-X ``Prevalence.misclassification_shifts_df``).
+
+    Parameters
+    ----------
+    pop : Population
+        Predictions on the validation images.
+    which : {"top", "multi"}
+        The annotation file.
+    error_type : {"class", "metaclass", "real_class"}
+        The correctness rule.
+    filter_prototypes : bool, default True
+        Drop ImageNet-X's 3,000 prototypical images.
+
+    Returns
+    -------
+    DataFrame
+        Tidy columns ``model, factor, shift``.
     """
     c = count_factors(pop, which=which, error_type=error_type, filter_prototypes=filter_prototypes)
     shift = misclassification_shift(c.factors.total - c.factors.correct, c.factors.total)
@@ -142,6 +224,22 @@ def metaclass_misclassification_shifts(pop: Population, *, which: str = "top", e
 
     Columns ``metaclass, <16 factors>, accuracy, model`` as ImageNet-X's
     ``metaclass_misclassification_shifts_df``; -1 means the factor has no misclassified image there.
+
+    Parameters
+    ----------
+    pop : Population
+        Predictions on the validation images.
+    which : {"top", "multi"}
+        The annotation file.
+    error_type : {"class", "metaclass", "real_class"}
+        The correctness rule.
+    filter_prototypes : bool, default True
+        Drop ImageNet-X's 3,000 prototypical images.
+
+    Returns
+    -------
+    DataFrame
+        One row per model and metaclass with images.
     """
     c = count_factors(pop, which=which, error_type=error_type, filter_prototypes=filter_prototypes)
     prev = factor_prevalence(c.metaclass_factors.total)

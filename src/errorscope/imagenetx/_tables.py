@@ -33,7 +33,20 @@ def _nan_where_no_correct(acc: np.ndarray, correct_any: np.ndarray) -> np.ndarra
 
 
 def accuracy_table(counts: FactorCounts, *, worst_k: int | None = 100) -> pd.DataFrame:
-    """The ``accuracies_per_factor`` frame of a :class:`FactorCounts`: one row per model, sorted by name."""
+    """The ``accuracies_per_factor`` frame of a :class:`FactorCounts`: one row per model, sorted by name.
+
+    Parameters
+    ----------
+    counts : FactorCounts
+        Counts of one annotation file and error type.
+    worst_k : int or None, default 100
+        Add the ``worst_{k}_classes`` column (None: leave it out).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``model``: the 16 FACTORS, ``worst_factor``, ``average`` [, ``worst_{k}_classes``].
+    """
     acc = _nan_where_no_correct(counts.factors.accuracy, counts.overall.correct > 0)
     frame = pd.DataFrame(acc, index=pd.Index(counts.models, name="model"), columns=FACTORS)
     frame["worst_factor"] = frame[FACTORS].min(axis=1)
@@ -44,7 +57,18 @@ def accuracy_table(counts: FactorCounts, *, worst_k: int | None = 100) -> pd.Dat
 
 
 def metaclass_table(counts: FactorCounts) -> pd.DataFrame:
-    """The ``accuracies_per_factor_metaclass`` frame: rows (model, metaclass) in METACLASSES order, then model."""
+    """The ``accuracies_per_factor_metaclass`` frame of a :class:`FactorCounts`.
+
+    Parameters
+    ----------
+    counts : FactorCounts
+        Counts of one annotation file and error type.
+
+    Returns
+    -------
+    DataFrame
+        Rows (model, metaclass) in METACLASSES order, then model; the 16 FACTORS, ``worst_factor``, ``average``.
+    """
     acc = _nan_where_no_correct(counts.metaclass_factors.accuracy, counts.metaclass.correct > 0)
     order = np.argsort(np.array(counts.models, dtype=object), kind="stable")
     rows, keys = [], []
@@ -70,6 +94,7 @@ def factor_accuracies(pop: Population, *, which: str = "top", error_type: str = 
     pop : Population on the validation index (or on the ImageNet-X train images for ``partition="train"``)
     which : "top" (one factor per image) or "multi" (every factor that applies)
     error_type : "class", "metaclass" or "real_class"
+    partition : "val" (default) or "train" (the annotated training images)
     filter_prototypes : drop the 3,000 prototypical images (ImageNet-X default)
     add_human : add the ``human`` pseudo-model (original labels, scored against ReaL for ``real_class``)
     worst_k : add the ``worst_{k}_classes`` column (None: leave it out, as ``get_factor_accuracies`` does)
@@ -94,7 +119,28 @@ def factor_accuracies(pop: Population, *, which: str = "top", error_type: str = 
 def metaclass_factor_accuracies(pop: Population, *, which: str = "top", error_type: str = "class",
                                 partition: str = "val", filter_prototypes: bool = True,
                                 add_human: bool = False) -> pd.DataFrame:
-    """Per-metaclass factor accuracies, in the layout of ``accuracies_per_factor_metaclass.csv``."""
+    """Per-metaclass factor accuracies, in the layout of ``accuracies_per_factor_metaclass.csv``.
+
+    Parameters
+    ----------
+    pop : Population
+        Predictions on the partition's images.
+    which : {"top", "multi"}
+        The annotation file.
+    error_type : {"class", "metaclass", "real_class"}
+        The correctness rule.
+    partition : {"val", "train"}
+        Validation or the annotated training images.
+    filter_prototypes : bool, default True
+        Drop ImageNet-X's 3,000 prototypical images.
+    add_human : bool, default False
+        Add the ``human`` pseudo-model (the original labels).
+
+    Returns
+    -------
+    DataFrame
+        Rows (model, metaclass); see :func:`metaclass_table`.
+    """
     counts = count_factors(pop, which=which, error_type=error_type, partition=partition,
                            filter_prototypes=filter_prototypes, add_human=add_human)
     return metaclass_table(counts)

@@ -12,6 +12,8 @@ The ImageNet-X annotations are licensed CC BY-NC 4.0.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from ..constants import FACTORS as _FACTORS
@@ -28,7 +30,8 @@ FACTORS = list(_FACTORS)
 METACLASSES = list(_METACLASSES)
 
 
-def load_annotations(which_factor="top", partition="val", filter_prototypes=True) -> pd.DataFrame:
+def load_annotations(which_factor: str = "top", partition: str = "val", filter_prototypes: bool = True
+                     ) -> pd.DataFrame:
     """The ImageNet-X annotations as ``imagenet_x.load_annotations`` returns them.
 
     Columns as in the JSON-lines file plus ``metaclass`` (17-way name); the original row numbers are kept as
@@ -43,8 +46,8 @@ def load_annotations(which_factor="top", partition="val", filter_prototypes=True
     return frame
 
 
-def get_factor_accuracies(model_dir, which_factor="top", partition="val", filter_prototypes=True,
-                          error_type="class") -> pd.DataFrame:
+def get_factor_accuracies(model_dir: str | Path, which_factor: str = "top", partition: str = "val",
+                          filter_prototypes: bool = True, error_type: str = "class") -> pd.DataFrame:
     """Accuracy of each factor for every model file in ``model_dir``.
 
     Returns a frame indexed by model name (sorted) with the 16 factors, ``worst_factor`` and ``average``.
@@ -54,6 +57,6 @@ def get_factor_accuracies(model_dir, which_factor="top", partition="val", filter
                               filter_prototypes=filter_prototypes, worst_k=None)
 
 
-def error_ratio(result_df) -> pd.DataFrame:
+def error_ratio(result_df: pd.DataFrame) -> pd.DataFrame:
     """(1 - factor accuracy) / (1 - average) for the 16 factors."""
     return _error_ratios(result_df)

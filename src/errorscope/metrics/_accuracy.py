@@ -32,6 +32,11 @@ def top1_accuracy(top1: np.ndarray, labels: np.ndarray, *, missing: Literal["exc
     missing : "exclude" (default) scores each model on the images it covers; "wrong" counts missing images as
         errors (the ``top_1_accs`` convention of ImageNet-X, which divides by all 50,000 images).
 
+    Returns
+    -------
+    float array (M,), or a 0-d float for a (n,) ``top1``
+        Top-1 accuracy as a fraction in [0, 1]; NaN for a model that covers no image (with ``missing="exclude"``).
+
     Examples
     --------
     >>> import numpy as np
@@ -53,6 +58,11 @@ def topk_accuracy(topk: np.ndarray, labels: np.ndarray, *, k: int | None = None)
     topk : int array (n, K) or (M, n, K), best first, -1 = no prediction
     labels : int array (n,)
     k : how many columns to use (default all K)
+
+    Returns
+    -------
+    float array (M,), or a 0-d float for a (n, K) ``topk``
+        Top-k accuracy as a fraction of the images each model covers (column 0 not -1); NaN when none.
     """
     topk = np.asarray(topk)
     k = topk.shape[-1] if k is None else k
@@ -73,6 +83,13 @@ def real_accuracy(top1: np.ndarray, real_sets: np.ndarray, *, empty: Literal["ex
     empty : "exclude" (default, the ReaL protocol and timm's ``RealLabelsImagenet``): images whose ReaL set is
         empty (3,163 of the 50,000) are left out. "wrong": they count as errors for every model, the
         convention of the ImageNet-X ``real_class`` tables.
+    sizes : int array (n,), optional
+        Number of ReaL labels of each image, if already known; saves scanning ``real_sets`` for empty sets.
+
+    Returns
+    -------
+    float array (M,), or a float for a (n,) ``top1``
+        ReaL accuracy as a fraction in [0, 1]; NaN (with an ``UndefinedMetricWarning``) when no image is scored.
     """
     from ._correctness import _in_sets
 
@@ -84,7 +101,7 @@ def real_accuracy(top1: np.ndarray, real_sets: np.ndarray, *, empty: Literal["ex
     hit = _in_sets(t, real_sets)
     keep = t >= 0
     if empty == "exclude":
-        nonempty = (real_sets >= 0).any(axis=1) if sizes is None else sizes > 0
+        nonempty = np.asarray((real_sets >= 0).any(axis=1) if sizes is None else np.asarray(sizes) > 0)
         keep = keep & nonempty[None, :]
     if not keep.any():
         import warnings

@@ -13,13 +13,27 @@ def _bin_ids(prob: np.ndarray, n_bins: int) -> np.ndarray:
     return np.searchsorted(edges[1:-1], prob)
 
 
-def expected_calibration_error(correct, prob, *, n_bins: int = 15) -> float:
+def expected_calibration_error(correct: np.ndarray, prob: np.ndarray, *, n_bins: int = 15) -> float:
     r"""ECE with ``n_bins`` equal-width bins on [0, 1].
 
     .. math:: \mathrm{ECE} = \sum_b \frac{n_b}{N} \left| \overline{c}_b - \overline{p}_b \right|
 
     A probability p falls in bin i when i/B < p <= (i+1)/B (bin 0 also takes 0, the last bin anything above),
     as in ImageNet-X. NaN for no image.
+
+    Parameters
+    ----------
+    correct : bool or 0/1 array (n,)
+        Whether each image's top-1 prediction is correct.
+    prob : float array (n,)
+        The top-1 probability (confidence) of each image.
+    n_bins : int, default 15
+        Number of equal-width confidence bins.
+
+    Returns
+    -------
+    float
+        The expected calibration error, in [0, 1].
 
     Examples
     --------
@@ -48,6 +62,8 @@ def grouped_calibration_error(correct: np.ndarray, prob: np.ndarray, membership:
     correct : bool (n,)
     prob : float (n,) top-1 probabilities; NaN = unknown (the image is left out)
     membership : bool (n, G)
+    n_bins : int, default 15
+        Number of equal-width confidence bins.
 
     Returns
     -------

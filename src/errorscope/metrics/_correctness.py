@@ -13,7 +13,7 @@ ErrorType = Literal["class", "metaclass", "real_class"]
 
 def correctness(top1: np.ndarray, targets: np.ndarray, error_type: ErrorType = "class", *,
                 real_sets: np.ndarray | None = None, class_metaclass: np.ndarray | None = None) -> np.ndarray:
-    """Boolean (M, n) matrix: is prediction ``top1[m, i]`` correct for image i?
+    """Boolean (M, n) matrix telling whether prediction ``top1[m, i]`` is correct for image i.
 
     Parameters
     ----------
@@ -30,6 +30,11 @@ def correctness(top1: np.ndarray, targets: np.ndarray, error_type: ErrorType = "
         ReaL label sets of the n images (needed for ``real_class``).
     class_metaclass : int array of shape (1000,)
         Metaclass id of every class (needed for ``metaclass``), e.g. ``class_info().metaclass17``.
+
+    Returns
+    -------
+    bool array of shape (M, n), or (n,) for a (n,) ``top1``
+        True where the prediction is correct under ``error_type``.
 
     Examples
     --------

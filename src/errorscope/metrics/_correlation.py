@@ -16,10 +16,15 @@ def binary_spearman(indicators: np.ndarray, *, zero_diagonal: bool = True) -> tu
     Parameters
     ----------
     indicators : bool or 0/1 array of shape (n_images, n_variables)
+    zero_diagonal : bool, default True
+        Set the diagonal of both matrices to 0, as ImageNet-X's condensed-form assembly does.
 
     Returns
     -------
-    rho, pvalue : float arrays of shape (n_variables, n_variables)
+    rho : float array of shape (n_variables, n_variables)
+        Spearman correlation of every pair of columns.
+    pvalue : float array of shape (n_variables, n_variables)
+        Two-sided p-value of each correlation.
     """
     from scipy import stats  # imported here: scipy.stats takes seconds to import
 

@@ -20,6 +20,7 @@ class GroupCounts:
     Attributes
     ----------
     correct, total : float64 arrays of shape (M, G)
+        Correct predictions and covered images.
     """
 
     correct: np.ndarray
@@ -27,7 +28,7 @@ class GroupCounts:
 
     @property
     def accuracy(self) -> np.ndarray:
-        """correct / total, NaN where a group has no image."""
+        """Fraction correct, ``correct / total``; NaN where a group has no image."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.correct / self.total
 
@@ -38,7 +39,7 @@ def membership_matrix(columns: list[np.ndarray]) -> sparse.csr_matrix:
     return sparse.csr_matrix(np.hstack(blocks).astype(np.float32))
 
 
-def grouped_counts(correct: np.ndarray, covered: np.ndarray, membership) -> GroupCounts:
+def grouped_counts(correct: np.ndarray, covered: np.ndarray, membership: np.ndarray | sparse.spmatrix) -> GroupCounts:
     """Count, per model and group, the covered images and the correct ones.
 
     Parameters

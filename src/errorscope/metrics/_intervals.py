@@ -5,9 +5,11 @@ from __future__ import annotations
 from statistics import NormalDist
 
 import numpy as np
+import numpy.typing as npt
 
 
-def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(successes: npt.ArrayLike, trials: npt.ArrayLike, *,
+                    confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     r"""Wilson score interval for a binomial proportion, elementwise.
 
     .. math::
@@ -23,7 +25,10 @@ def wilson_interval(successes, trials, *, confidence: float = 0.95) -> tuple[np.
 
     Returns
     -------
-    low, high : float arrays
+    low : float array
+        Lower bound, of the shape of ``successes``.
+    high : float array
+        Upper bound.
 
     Examples
     --------

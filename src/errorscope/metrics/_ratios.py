@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from ._intervals import wilson_interval
 
 
-def error_ratio(factor_accuracy, average_accuracy) -> np.ndarray:
+def error_ratio(factor_accuracy: npt.ArrayLike, average_accuracy: npt.ArrayLike) -> np.ndarray:
     r"""Error ratio :math:`(1 - a_f) / (1 - a)` of ImageNet-X, elementwise (broadcasts).
 
     Above 1: the model errs more often on images with the factor than on all images. NaN where the factor
     accuracy is NaN; infinite or NaN where the average accuracy is 1.
+
+    Parameters
+    ----------
+    factor_accuracy : float or float array
+        Accuracy :math:`a_f` on the images with the factor.
+    average_accuracy : float or float array
+        Accuracy :math:`a` on all images (broadcasts against ``factor_accuracy``).
+
+    Returns
+    -------
+    float array
+        The error ratio.
 
     Examples
     --------
@@ -24,16 +37,29 @@ def error_ratio(factor_accuracy, average_accuracy) -> np.ndarray:
         return (1 - fa) / (1 - avg)
 
 
-def error_ratio_interval(correct, total, average_accuracy, *, confidence: float = 0.95):
+def error_ratio_interval(correct: npt.ArrayLike, total: npt.ArrayLike, average_accuracy: npt.ArrayLike, *,
+                         confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Confidence interval of the error ratio.
 
     The factor's error rate gets a Wilson interval; it is divided by the overall error rate, whose own
     uncertainty is neglected (it is estimated from all of the model's images, 46,110 for the ImageNet-X
     validation set, against 40 to 15,000 for a factor).
 
+    Parameters
+    ----------
+    correct, total : float arrays of one shape
+        Correct and covered images with the factor.
+    average_accuracy : float or float array
+        The model's accuracy on all its images (broadcasts).
+    confidence : float in (0, 1), default 0.95
+        Coverage of the Wilson interval.
+
     Returns
     -------
-    low, high : float arrays
+    low : float array
+        Lower bound of the error ratio.
+    high : float array
+        Upper bound of the error ratio.
     """
     correct = np.asarray(correct, dtype=np.float64)
     total = np.asarray(total, dtype=np.float64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -13,11 +14,16 @@ class LineFit:
 
     Attributes
     ----------
-    slope, intercept : b and a.
-    r : Pearson correlation of x and y.
-    s : residual standard deviation (n - 2 degrees of freedom).
-    n : number of points.
-    x_mean, sxx : mean of x and sum of squared deviations of x.
+    slope, intercept : float
+        b and a.
+    r : float
+        Pearson correlation of x and y.
+    s : float
+        Residual standard deviation (n - 2 degrees of freedom).
+    n : int
+        Number of points.
+    x_mean, sxx : float
+        Mean of x and sum of squared deviations of x.
     """
 
     slope: float
@@ -28,29 +34,69 @@ class LineFit:
     x_mean: float
     sxx: float
 
-    def predict(self, x) -> np.ndarray:
-        """a + b·x (broadcasts)."""
+    def predict(self, x: npt.ArrayLike) -> np.ndarray:
+        """Value a + b·x of the line.
+
+        Parameters
+        ----------
+        x : float or float array
+            Where to evaluate the line (broadcasts).
+
+        Returns
+        -------
+        float array
+            The fitted values.
+        """
         return self.intercept + self.slope * np.asarray(x, dtype=np.float64)
 
-    def standard_error(self, x, *, prediction: bool = False) -> np.ndarray:
-        """Standard error of the fitted mean at ``x`` (``s·sqrt(1/n + (x - x̄)²/Sxx)``), or with
-        ``prediction=True`` of a new observation at ``x`` (``s·sqrt(1 + 1/n + (x - x̄)²/Sxx)``)."""
+    def standard_error(self, x: npt.ArrayLike, *, prediction: bool = False) -> np.ndarray:
+        """Standard error of the fitted mean, or of a new observation, at ``x``.
+
+        Parameters
+        ----------
+        x : float or float array
+            Where to evaluate it (broadcasts).
+        prediction : bool, default False
+            False: the fitted mean's error ``s·sqrt(1/n + (x - x̄)²/Sxx)``; True: a new observation's
+            ``s·sqrt(1 + 1/n + (x - x̄)²/Sxx)``.
+
+        Returns
+        -------
+        float array
+            The standard error at each ``x``.
+        """
         x = np.asarray(x, dtype=np.float64)
         return self.s * np.sqrt(float(prediction) + 1.0 / self.n + (x - self.x_mean) ** 2 / self.sxx)
 
     def t_quantile(self, level: float) -> float:
-        """The two-sided Student t quantile of coverage ``level`` with n - 2 degrees of freedom."""
+        """The two-sided Student t quantile of coverage ``level`` with n - 2 degrees of freedom.
+
+        Parameters
+        ----------
+        level : float in (0, 1)
+            Coverage of the two-sided band, e.g. 0.95.
+
+        Returns
+        -------
+        float
+            The quantile t such that P(|T| <= t) = ``level``.
+        """
         from scipy import stats
 
         return float(stats.t.ppf(0.5 + level / 2, self.n - 2))
 
 
-def fit_line(x, y) -> LineFit:
+def fit_line(x: npt.ArrayLike, y: npt.ArrayLike) -> LineFit:
     """Least-squares line through the points (x, y).
 
     Parameters
     ----------
     x, y : 1-d arrays of the same length, at least 3 points and x not constant.
+
+    Returns
+    -------
+    LineFit
+        Slope, intercept, correlation and what the confidence and prediction bands need.
 
     Examples
     --------

@@ -9,7 +9,7 @@ from .._io import atomic_path
 from .._optional import require
 from ..exceptions import InvalidInputError
 
-#: The ImageNet-X palette (spec B §8).
+#: The palette of ``imagenet_x``'s ``generate_all_plots``.
 PALETTE: list[str] = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51"]
 ROBUST = "#2a9d8f"
 SUSCEPTIBLE = "#f4a261"
@@ -48,7 +48,21 @@ def pretty(name: str) -> str:
 def save_figure(fig, path: str | Path, *, formats: Sequence[str] = ("png",), dpi: int = 150) -> list[Path]:
     """Write ``fig`` as ``path`` with each suffix in ``formats`` (png, pdf, svg), atomically.
 
-    ``path`` is taken without its suffix. Returns the written paths.
+    Parameters
+    ----------
+    fig : matplotlib Figure
+        The figure to write.
+    path : str or Path
+        Output path, taken without its suffix.
+    formats : sequence of {"png", "pdf", "svg"}
+        One file per format.
+    dpi : int, default 150
+        Resolution of raster formats.
+
+    Returns
+    -------
+    list of Path
+        The written files.
     """
     bad = [f for f in formats if f not in FORMATS]
     if bad:

@@ -1,4 +1,5 @@
-"""Figures of the ImageNet-X annotations: factor distribution, active factors, Spearman heatmaps (spec B §8, 1-3)."""
+"""Figures of the ImageNet-X annotations: factor distribution, active factors, Spearman heatmaps (figures 1-3 of
+``imagenet_x``'s ``generate_all_plots``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def plot_factor_distribution(shares: pd.DataFrame, *, n_facets: int = 4):
     ----------
     shares : output of :func:`errorscope.plots.data.factor_shares` (columns ``set, factor, share``);
         factors are drawn in the frame's (categorical) order.
+    n_facets : int, default 4
+        Number of panels the factors are spread over.
 
     Returns
     -------
@@ -51,7 +54,15 @@ def plot_factor_distribution(shares: pd.DataFrame, *, n_facets: int = 4):
 def plot_active_factors(counts: pd.DataFrame):
     """Histogram of the number of active factors per image (log y), one bar group per annotation set.
 
-    ``counts`` is the output of :func:`errorscope.plots.data.active_factor_counts`.
+    Parameters
+    ----------
+    counts : DataFrame
+        Output of :func:`errorscope.plots.data.active_factor_counts` (columns ``set, n_active, n_images``).
+
+    Returns
+    -------
+    matplotlib Figure
+        One axes, one bar group per set.
     """
     require_columns(counts, ["set", "n_active", "n_images"], name="counts")
     plt = pyplot()
@@ -77,8 +88,24 @@ def plot_spearman_heatmap(rho: pd.DataFrame, pval: pd.DataFrame, *, alpha: float
     """Two heatmaps sharing rows: factors × metaclasses (left), factors × factors lower triangle (right).
 
     A cell is shown when ρ ≠ 0 and p ≤ ``alpha``; fully masked rows/columns are dropped. Cells show 100·ρ,
-    colour map RdBu on −50..50 (spec B §8 figure 3). ``rho``/``pval`` come from
+    colour map RdBu on −50..50 (``spearman_val_correlation_heatmap`` of ImageNet-X). ``rho``/``pval`` come from
     :func:`errorscope.imagenetx.factor_correlations`.
+
+    Parameters
+    ----------
+    rho : DataFrame
+        Spearman correlations, factors (+ metaclasses) as index and columns.
+    pval : DataFrame
+        Their p-values, same layout.
+    alpha : float, default 0.01
+        Largest p-value of a shown cell.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib Figure
+        Two heatmap axes and a colour bar.
     """
     plt = pyplot()
     factors = [f for f in FACTORS if f in rho.index]

@@ -1,4 +1,4 @@
-"""Figure of the effect of training augmentations on factor error ratios (spec B §8 figure 8)."""
+"""Figure of the effect of training augmentations on factor error ratios (``augment_effect`` of ``imagenet_x``'s ``generate_all_plots``)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ def plot_augmentation_effects(sweeps: Mapping[str, tuple[pd.DataFrame, pd.DataFr
     sweeps : mapping augmentation name -> ``(points, effects, curves)`` from
         :func:`~errorscope.plots.data.augmentation_points`, :func:`~errorscope.plots.data.augmentation_effects`
         and :func:`~errorscope.plots.data.augmentation_curves`. Factors with p ≥ ``alpha`` are not drawn.
+    k : int, default 3
+        Factors per direction (most helped, most hurt).
+    alpha : float, default 0.05
+        Significance level a drawn factor's effect must clear.
 
     Returns
     -------

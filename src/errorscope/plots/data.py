@@ -29,7 +29,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Annotation statistics (spec B §8 figures 1-3)
+# Annotation statistics (ImageNet-X's factor distribution, active factors and Spearman figures)
 
 def factor_shares(annotations: Mapping[str, object]) -> pd.DataFrame:
     """Share of images showing each factor, per annotation set.
@@ -70,11 +70,11 @@ def active_factor_counts(annotations: Mapping[str, object]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Factor tables (spec B §8 figures 4 and 7)
+# Factor tables (ImageNet-X's ``highlevel_scatter_plot`` and ``vit_example`` figures)
 
 def factor_scatter_points(table: pd.DataFrame, groups: pd.Series | Mapping[str, str], *,
                           top_n: int = 20) -> tuple[pd.DataFrame, list[str]]:
-    """Points of the "factor accuracy against overall accuracy" figure (spec B §8 figure 4).
+    """Points of the "factor accuracy against overall accuracy" figure (ImageNet-X ``highlevel_scatter_plot``).
 
     Parameters
     ----------
@@ -144,7 +144,7 @@ def robust_susceptible(rows: pd.DataFrame, *, k: int = 3, min_images: int = MIN_
 
 def metaclass_panels(factors: pd.DataFrame, model: str, *, n_worst: int = 3, extra: Sequence[str] = ("dog",),
                      k: int = 3) -> pd.DataFrame:
-    """Panels of a model's most robust and most susceptible factors (spec B §8 figure 7), interval-aware.
+    """Panels of a model's most robust and most susceptible factors (ImageNet-X ``vit_example``), interval-aware.
 
     Parameters
     ----------
@@ -184,7 +184,7 @@ def metaclass_panels(factors: pd.DataFrame, model: str, *, n_worst: int = 3, ext
 
 
 # ---------------------------------------------------------------------------------------------------------
-# ETH error-taxonomy population (spec A §14)
+# ETH error-taxonomy population (the authors' ``collect_results`` statistics)
 
 _RELATIVE = {
     "absolute": None,
@@ -196,7 +196,7 @@ _RELATIVE = {
 
 def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "imagenet_top1_val_acc",
                relative: str = "absolute", categories: Sequence[str] | None = None) -> pd.DataFrame:
-    """Each error category's count per model against an accuracy, from ETH stats tables (spec A §14).
+    """Each error category's count per model against an accuracy, from ETH stats tables (``non_problematic_stats_<group>.csv``).
 
     Parameters
     ----------
@@ -226,7 +226,7 @@ def eth_points(stats: Mapping[str, pd.DataFrame] | pd.DataFrame, *, x: str = "im
         if missing:
             raise InvalidInputError(
                 f"ETH stats table of group {group!r} lacks columns {missing}; expected the "
-                "non_problematic_stats_<group>.csv layout (spec A §14)."
+                "non_problematic_stats_<group>.csv layout (Peychev et al. 2023, docs/taxonomy.md)."
             )
         denom = _RELATIVE[relative]
         for c in cats:

@@ -1,4 +1,5 @@
-"""Figures of per-factor accuracies over a population of models (spec B §8, figures 4, 5, 7, 9)."""
+"""Figures of per-factor accuracies over a population of models (ImageNet-X's ``highlevel_scatter_plot``, ``model_comparison`` and
+``vit_example`` figures)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def plot_factor_vs_overall(points: pd.DataFrame, facet_order: Sequence[str], *, 
     x_label : x axis label; the y label is ``x_label + " (factor)"``.
     group_order : legend order of the groups (colours and markers).
     highlight : models drawn large with a black edge and labelled (e.g. the user's own models).
+    ncols : int, default 6
+        Facets per row.
 
     Returns
     -------
@@ -85,6 +88,10 @@ def plot_model_comparison(comparison: pd.DataFrame, *, value_label: str = "Error
     value_label : y axis label.
     baseline : bars are drawn from this value (1 for error ratios, with a solid line and "less robust →");
         ``None`` draws from 0 (accuracies).
+    group_order : sequence of str, optional
+        Order of the groups' bars (default: order of appearance).
+    figsize : tuple of float
+        Figure size in inches.
 
     Returns
     -------
@@ -126,6 +133,18 @@ def plot_model_metaclasses(panels: pd.DataFrame, *, model: str = ""):
     ``panels`` is the output of :func:`errorscope.plots.data.metaclass_panels` (columns ``panel, factor,
     error_ratio, er_low, er_high, total, kind``): only factors whose error-ratio interval excludes 1 are there.
     Whiskers are the intervals; each label gives the number of images n. A panel without such a factor says so.
+
+    Parameters
+    ----------
+    panels : DataFrame
+        Output of :func:`errorscope.plots.data.metaclass_panels`.
+    model : str
+        Model name for the title (none when empty).
+
+    Returns
+    -------
+    matplotlib Figure
+        One axes per panel.
     """
     require_columns(panels, ["panel", "factor", "error_ratio", "er_low", "er_high", "total", "kind"], name="panels")
     plt = pyplot()
@@ -163,6 +182,10 @@ def plot_error_ratios(factors: pd.DataFrame, *, model_order: Sequence[str] | Non
     factors : tidy frame with columns ``model, factor, error_ratio, er_low, er_high`` (one row per model and
         factor; e.g. the overall rows of ``errorscope.results.Analysis.factors``). Factors are drawn in order of
         mean error ratio, ascending.
+    model_order : sequence of str, optional
+        Order of the models' bars (default: order of appearance).
+    figsize : tuple of float
+        Figure size in inches.
 
     Returns
     -------

@@ -38,10 +38,24 @@ _ETH_GROUPS = ("organism", "artifact", "other")
 
 
 def population_groups(*, which: str = "top", error_type: str = "class") -> tuple[pd.DataFrame, pd.Series]:
-    """The ImageNet-X population of figure 4/5 (spec B §8): :func:`~errorscope.imagenetx.highlevel_population`
-    of the published imagenet_testbed, modelvshuman and base tables (plus the human for real_class).
+    """The ImageNet-X population of the ``highlevel_scatter_plot`` and ``supervision_comparison_prevalence`` figures.
 
-    Returns the per-model table (index model) and model -> type.
+    This is :func:`~errorscope.imagenetx.highlevel_population` of the published imagenet_testbed, modelvshuman
+    and base tables (plus the human for real_class).
+
+    Parameters
+    ----------
+    which : {"top", "multi"}
+        The annotation file of the published tables.
+    error_type : {"class", "metaclass", "real_class"}
+        The correctness rule of the published tables.
+
+    Returns
+    -------
+    table : DataFrame
+        The per-model table, indexed by model.
+    model_type : Series
+        Model -> model type.
     """
     wide = imagenetx_wide(which=which, error_type=error_type, groups=["imagenet_testbed", "modelvshuman", "base"])
     pop = highlevel_population(wide, include_human=error_type == "real_class").set_index("model")
@@ -120,6 +134,13 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
         :func:`errorscope.results.analyze`) whose metaclass panels are drawn (default ``ViT``, as in the paper).
         With user models but no metaclass rows (a store), no metaclass figure is drawn.
 
+    Returns
+    -------
+    dict of str to callable
+        Figure name -> zero-argument builder returning a matplotlib Figure.
+
+    Notes
+    -----
     Use :meth:`FigureInputs.build_kwargs` to fill the ``user_*`` arguments.
     """
     from .annotations import plot_active_factors, plot_factor_distribution, plot_spearman_heatmap
@@ -294,6 +315,11 @@ class FigureDrawer:
     for everything queued. Each figure is drawn once, in one process; its inputs are the (small) tables passed
     to :meth:`submit`. With ``jobs=1`` figures are drawn in this process, at :meth:`collect`.
     Use it as a context manager so the workers end.
+
+    Parameters
+    ----------
+    jobs : int, optional
+        Worker processes (default: 2, or 1 on a one-core machine).
     """
 
     def __init__(self, jobs: int | None = None) -> None:
@@ -350,7 +376,18 @@ class FigureDrawer:
         return chosen
 
     def collect(self, *, progress: bool = False) -> dict[str, list[Path]]:
-        """Wait for every queued figure; returns figure name -> written paths (in submission order)."""
+        """Wait for every queued figure.
+
+        Parameters
+        ----------
+        progress : bool, default False
+            Show a progress bar.
+
+        Returns
+        -------
+        dict of str to list of Path
+            Figure name -> written paths, in submission order.
+        """
         from tqdm.auto import tqdm
 
         out: dict[str, list[Path]] = {}
@@ -364,9 +401,27 @@ def generate_figures(out_dir: str | Path, *, formats: Sequence[str] = ("png",), 
                      progress: bool = False, jobs: int | None = None, **kwargs) -> dict[str, list[Path]]:
     """Draw and write the figure set into ``out_dir`` (one file per figure and format).
 
-    Keyword arguments are those of :func:`build_figures`; ``jobs`` worker processes draw (default 2, see
-    :class:`FigureDrawer`). Returns figure name -> written paths.
     The ImageNet-X annotations and tables used are CC BY-NC 4.0.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder the figures are written to.
+    formats : sequence of {"png", "pdf", "svg"}
+        One file per figure and format.
+    dpi : int, default 150
+        Resolution of raster formats.
+    progress : bool, default False
+        Show a progress bar.
+    jobs : int, optional
+        Worker processes drawing (default 2, see :class:`FigureDrawer`).
+    **kwargs
+        Arguments of :func:`build_figures`.
+
+    Returns
+    -------
+    dict of str to list of Path
+        Figure name -> written paths.
     """
     include = kwargs.pop("include", None)
     with FigureDrawer(jobs) as drawer:

@@ -1,4 +1,4 @@
-"""Figures of the ETH error taxonomy over a population (spec A §14): error counts against accuracy."""
+"""Figures of the ETH error taxonomy over a population (Peychev et al., NeurIPS 2023): error counts against accuracy."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def plot_error_categories(points: pd.DataFrame, fits: pd.DataFrame | None = None
     ----------
     points : columns ``model, group, category, x, y`` (:func:`errorscope.plots.data.eth_points`).
     fits : columns ``category, group, x, fit, lo, hi`` (:func:`errorscope.plots.data.linear_fits`), or None.
+    x_label : str
+        X axis label.
+    y_label : str
+        Y axis label.
+    group_order : sequence of str, optional
+        Legend order of the groups (default: order of appearance).
     highlight : models drawn large with a black edge (e.g. the user's own models).
     ncols : panels per row (default 4 for more than 6 categories, else 3).
 

@@ -77,9 +77,19 @@ SKIPPED = {".DS_Store", "Thumbs.db"}
 
 
 def detect_format(path: str | Path) -> str:
-    """The format of a prediction file (``csv``, ``pickle``, ``npz``, ``npy``, ``parquet`` or ``json``) from its extension.
+    """The format of a prediction file from its extension.
 
     The content is checked against the extension when the file is read.
+
+    Parameters
+    ----------
+    path : str or Path
+        A prediction file.
+
+    Returns
+    -------
+    str
+        ``csv``, ``pickle``, ``npz``, ``npy``, ``parquet`` or ``json``.
     """
     path = Path(path)
     for kind, exts in _KINDS.items():
@@ -175,6 +185,11 @@ def read_population(paths: str | Path | Iterable[str | Path], *, index: ImageInd
         file that is not a prediction file, and any sub-directory, is an error.
     index : the image index to align to; default: the 50,000 ImageNet validation images.
     progress : show a progress bar.
+
+    Returns
+    -------
+    Population
+        One model per file, aligned to ``index``.
 
     Raises
     ------

@@ -55,6 +55,14 @@ class ReportContext:
     figures : figure name -> ``data:`` URI (PNG) embedded in the page.
     examples : optional ``group, file_name, caption, src`` (``src`` a ``data:`` URI thumbnail).
     notes : sentences for the "About these numbers" section.
+    title : str
+        Page title.
+    taxonomy_note : str
+        Sentence shown with the taxonomy section (its label source and coverage).
+    examples_note : str
+        Sentence shown in place of the thumbnails when there are none.
+    comparison_population : str
+        Name of the reference population of ``comparison``.
     """
 
     summary: pd.DataFrame
@@ -86,10 +94,24 @@ class ReportContext:
 
     @property
     def models(self) -> list[str]:
+        """The report's model names, in summary order."""
         return [str(m) for m in self.summary["model"]]
 
     def figure_inputs(self, *, which: str = "top", error_type: str = "class"):
-        """The report's models as :class:`~errorscope.plots.FigureInputs` (what the figures draw)."""
+        """The report's models as :class:`~errorscope.plots.FigureInputs` (what the figures draw).
+
+        Parameters
+        ----------
+        which : {"top", "multi"}
+            The annotation file of the factor figures.
+        error_type : {"class", "metaclass", "real_class"}
+            The correctness rule of the factor figures.
+
+        Returns
+        -------
+        FigureInputs
+            The figures' inputs built from the report's tables.
+        """
         from ..plots._inputs import FigureInputs
 
         return FigureInputs.from_tables(self.factors, summary=self.summary, taxonomy=self.taxonomy, which=which,
@@ -114,6 +136,38 @@ class ReportContext:
         ``model, file_name, category, true_name, predicted_name``).
         The figures are drawn by ``jobs`` worker processes (:class:`~errorscope.plots.FigureDrawer`) while the
         other tables are computed; ``progress`` shows a bar over the steps.
+
+        Parameters
+        ----------
+        pop : Population
+            Predictions on the ImageNet validation index.
+        taxonomy : DataFrame, optional
+            ETH stats rows per model to show as given instead of computing the taxonomy.
+        taxonomy_images : DataFrame, optional
+            Per-image categories for the taxonomy thumbnails.
+        taxonomy_labels : {"real", "shankar"} or None
+            Multi-label source of the computed taxonomy; None skips it.
+        images_dir : str or Path, optional
+            ImageNet validation images for the thumbnails.
+        figures : bool, default True
+            Draw the figures.
+        comparison : bool, default True
+            Compare each model with the published population.
+        title : str, optional
+            Page title (default "errorscope report").
+        n_examples : int, default 6
+            Thumbnails per factor and category.
+        dpi : int, default 90
+            Resolution of the embedded figures.
+        progress : bool, default False
+            Show a progress bar over the steps.
+        jobs : int, optional
+            Worker processes drawing the figures.
+
+        Returns
+        -------
+        ReportContext
+            Every table of the report.
         """
         import tempfile
 

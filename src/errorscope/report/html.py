@@ -102,6 +102,16 @@ def build_report(context: ReportContext) -> str:
 
     Every text from the tables is HTML-escaped (jinja2 autoescape); chart data is embedded as JSON with ``<``,
     ``>`` and ``&`` escaped.
+
+    Parameters
+    ----------
+    context : ReportContext
+        The report's tables and figures.
+
+    Returns
+    -------
+    str
+        The self-contained HTML page.
     """
     jinja2 = require("jinja2", extra="report", feature="HTML reports")
     from .. import __version__
@@ -235,7 +245,20 @@ def build_report(context: ReportContext) -> str:
 
 
 def write_report(context: ReportContext, path: str | Path) -> Path:
-    """Render ``context`` and write it atomically to ``path`` (UTF-8). Returns the path."""
+    """Render ``context`` and write it atomically to ``path`` (UTF-8).
+
+    Parameters
+    ----------
+    context : ReportContext
+        The report's tables and figures.
+    path : str or Path
+        The HTML file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     html = build_report(context)
     with atomic_open(path, "w", encoding="utf-8") as fh:

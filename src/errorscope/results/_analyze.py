@@ -96,7 +96,28 @@ class Analysis:
 
     def robust_factors(self, model: str, *, which: str = "top", error_type: str = "class", n: int = 3,
                        metaclass: str = "all") -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The factors ``model`` is significantly robust / susceptible to (see :func:`robust_susceptible`)."""
+        """The factors ``model`` is significantly robust / susceptible to (see :func:`robust_susceptible`).
+
+        Parameters
+        ----------
+        model : str
+            A model of the analysis.
+        which : {"top", "multi"}
+            The annotation file.
+        error_type : {"class", "metaclass", "real_class"}
+            The correctness rule.
+        n : int, default 3
+            At most this many factors per list.
+        metaclass : str, default "all"
+            ``"all"`` or one of the 17 metaclasses.
+
+        Returns
+        -------
+        robust : DataFrame
+            Factor rows whose error-ratio interval lies below 1, most robust first.
+        susceptible : DataFrame
+            Factor rows whose error-ratio interval lies above 1, most susceptible first.
+        """
         rows = self.factors[(self.factors.model == model) & (self.factors.which == which)
                             & (self.factors.error_type == error_type) & (self.factors.metaclass == metaclass)]
         if rows.empty:

@@ -23,6 +23,18 @@ def tidy_factor_frame(counts: FactorCounts, *, confidence: float = 0.95) -> pd.D
     ``metaclass == "all"`` holds the overall factor accuracies. The interval of an accuracy is Wilson's; that of
     an error ratio divides the Wilson interval of the factor's error rate by the group's overall error rate.
     Unlike the ImageNet-X table layout, a group with images but no correct prediction has accuracy 0, not NaN.
+
+    Parameters
+    ----------
+    counts : FactorCounts
+        Counts of one annotation file and error type.
+    confidence : float, default 0.95
+        Level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        The tidy factor table of :data:`errorscope.results._schema.FACTORS`.
     """
     m = len(counts.models)
     correct = np.concatenate([counts.factors.correct[:, None, :], counts.metaclass_factors.correct], axis=1)

@@ -27,6 +27,34 @@ def write_table_tree(pop: Population, table_dir: str | Path, group: str, *,
     ``partition="train"`` needs predictions on the 11,233 annotated training images (ImageNet-X itself loads the
     train annotations and writes nothing); the ReaL labels cover validation images only, so every train
     prediction is wrong under ``real_class``, as in ImageNet-X. Every file is written atomically.
+
+    Parameters
+    ----------
+    pop : Population
+        Predictions of the group's models.
+    table_dir : str or Path
+        Root of the table tree.
+    group : str
+        Group folder name (e.g. ``base``).
+    error_types : tuple of str
+        Correctness rules (default all three).
+    which_factors : tuple of str
+        Annotation files (default both).
+    filter_prototypes : bool, default True
+        Drop ImageNet-X's 3,000 prototypical images.
+    parquet : bool, default True
+        Also write Parquet copies.
+    intervals : bool, default True
+        Also write ``factor_intervals.csv``.
+    partition : {"val", "train"}
+        Validation or the annotated training images.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    list of Path
+        Every file written, the NOTICE first.
     """
     from tqdm.auto import tqdm
 

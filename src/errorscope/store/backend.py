@@ -143,6 +143,11 @@ class ResultStore:
         Every single call already sees only committed, complete models; inside ``with store.snapshot():``
         consecutive calls (``model_names()``, ``derived(...)``, ``population()``) also see the *same* state
         while another connection keeps writing.
+
+        Yields
+        ------
+        ResultStore
+            This store, inside the read transaction.
         """
         con = self.connection
         con.execute("BEGIN TRANSACTION")
@@ -152,11 +157,23 @@ class ResultStore:
             con.execute("ROLLBACK")
 
     def meta(self) -> dict[str, str]:
-        """The ``meta`` table as a dict."""
+        """The ``meta`` table as a dict.
+
+        Returns
+        -------
+        dict of str to str
+            Key -> value (schema version, index name, number of images, ...).
+        """
         return dict(self.connection.execute("SELECT key, value FROM meta").fetchall())
 
     def derived_tables(self) -> list[str]:
-        """Names (without ``derived_``) of the derived-metric tables present."""
+        """Names (without ``derived_``) of the derived-metric tables present.
+
+        Returns
+        -------
+        list of str
+            Table names, sorted.
+        """
         rows = self.connection.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'derived\\_%' ESCAPE '\\' "
             "ORDER BY table_name").fetchall()
@@ -312,7 +329,18 @@ class ResultStore:
         con.unregister("_rows")
 
     def remove(self, models: str | Sequence[str]) -> list[str]:
-        """Remove models and all their rows in one transaction; returns the names that were present."""
+        """Remove models and all their rows in one transaction.
+
+        Parameters
+        ----------
+        models : str or sequence of str
+            Names of stored models; an unknown name raises :class:`StoreError` and removes nothing.
+
+        Returns
+        -------
+        list of str
+            The removed names.
+        """
         self._require_writable()
         names = [models] if isinstance(models, str) else list(models)
         present = [m for m in names if m in set(self.model_names())]
@@ -329,7 +357,13 @@ class ResultStore:
 
     # ------------------------------------------------------------------ metric versions
     def stale_models(self) -> list[str]:
-        """Models whose derived rows were computed with another suite version than ``self.suite``."""
+        """Models whose derived rows were computed with another suite version than ``self.suite``.
+
+        Returns
+        -------
+        list of str
+            Model names, sorted.
+        """
         rows = self.connection.execute("SELECT model FROM models WHERE metric_version <> ? ORDER BY model",
                                        [self.suite.tag]).fetchall()
         return [r[0] for r in rows]
@@ -340,6 +374,18 @@ class ResultStore:
         Metrics are computed chunk by chunk from the stored predictions, then written in one transaction:
         when every model is recomputed the old ``derived_*`` tables are dropped (their layout may differ),
         otherwise the stale models' rows are replaced. A refresh killed midway leaves the store as it was.
+
+        Parameters
+        ----------
+        force : bool, default False
+            Recompute every model, not only the stale ones.
+        progress : bool, default False
+            Show a progress bar.
+
+        Returns
+        -------
+        list of str
+            The recomputed models.
         """
         from tqdm.auto import tqdm
 
@@ -371,7 +417,13 @@ class ResultStore:
 
     # ------------------------------------------------------------------ reading
     def model_names(self) -> list[str]:
-        """Stored model names, sorted."""
+        """Stored model names, sorted.
+
+        Returns
+        -------
+        list of str
+            The names.
+        """
         return [r[0] for r in self.connection.execute("SELECT model FROM models ORDER BY model").fetchall()]
 
     def __len__(self) -> int:
@@ -497,13 +549,35 @@ class ResultStore:
                              "store was filled with another metric suite. Run `errorscope store refresh --force`.")
 
     def tags(self, model: str | None = None) -> pd.DataFrame:
-        """Tags of one model (or of all), columns model, key, value."""
+        """Tags of one model (or of all).
+
+        Parameters
+        ----------
+        model : str, optional
+            A stored model; None gives the tags of every model.
+
+        Returns
+        -------
+        DataFrame
+            Columns model, key, value.
+        """
         if model is None:
             return self.connection.execute("SELECT * FROM tags ORDER BY model, key").df()
         return self.connection.execute("SELECT * FROM tags WHERE model = ? ORDER BY key", [model]).df()
 
     def show(self, model: str) -> dict:
-        """Everything stored about ``model``: metadata, tags and its derived tables."""
+        """Everything stored about ``model``: metadata, tags and its derived tables.
+
+        Parameters
+        ----------
+        model : str
+            A stored model.
+
+        Returns
+        -------
+        dict
+            ``{"model": metadata row, "tags": {key: value}, "derived": {table: DataFrame}}``.
+        """
         self._require_model(model)
         row = self.connection.execute("SELECT * FROM models WHERE model = ?", [model]).df().iloc[0].to_dict()
         tags = dict(self.connection.execute("SELECT key, value FROM tags WHERE model = ? ORDER BY key",
@@ -517,7 +591,20 @@ class ResultStore:
                              "`errorscope store list` shows the stored models.")
 
     def derived(self, name: str, models: Sequence[str] | None = None) -> pd.DataFrame:
-        """A derived-metric table, optionally restricted to ``models``."""
+        """A derived-metric table, optionally restricted to ``models``.
+
+        Parameters
+        ----------
+        name : str
+            Table name without ``derived_`` (see :meth:`derived_tables`).
+        models : sequence of str, optional
+            Keep only these models' rows.
+
+        Returns
+        -------
+        DataFrame
+            The table's rows.
+        """
         if name not in self.derived_tables():
             raise StoreError(f"{self.path}: no derived table {name!r}; present: {self.derived_tables()}.")
         if models is None:
@@ -589,7 +676,18 @@ class ResultStore:
         return Population(names, top1, prob if any_prob else None, self.index), topk_of
 
     def predictions(self, model: str) -> Predictions:
-        """One stored model's predictions (top-1, probabilities and top-k when stored)."""
+        """One stored model's predictions (top-1, probabilities and top-k when stored).
+
+        Parameters
+        ----------
+        model : str
+            A stored model.
+
+        Returns
+        -------
+        Predictions
+            Its predictions on the store's index.
+        """
         self._require_model(model)
         return self.population([model])[model]
 
@@ -600,6 +698,11 @@ class ResultStore:
         Every model must have exactly one predictions row that decodes to the index length (its top-k too),
         rows in every derived table, and no table may hold rows of a model that is not in ``models``. (Row
         counts may differ between models: the factor table has rows only for groups a model has images of.)
+
+        Returns
+        -------
+        list of str
+            One sentence per problem.
         """
         con = self.connection
         problems = []

@@ -4,9 +4,9 @@ The statistics are computed by :mod:`errorscope.imagenetx`; this module feeds th
 (:func:`stored_table`) or the published tables, and names the columns as the store CLI prints them:
 
 * :func:`model_type_error_ratios`: :func:`~errorscope.imagenetx.group_comparison` over the ``model_type``
-  column (the paper's Figure 1 bar chart; spec section 8 item 5);
+  column (the paper's Figure 1 bar chart; ImageNet-X ``supervision_comparison_prevalence``);
 * :func:`augmentation_effect_table`: :func:`~errorscope.imagenetx.augmentation_effects` of one sweep
-  (the paper's data-augmentation figure; spec section 8 item 8).
+  (the paper's data-augmentation figure; ImageNet-X ``augment_effect``).
 """
 
 from __future__ import annotations

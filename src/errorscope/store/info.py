@@ -48,12 +48,33 @@ class ModelInfo:
                 raise InvalidInputError(f"Tag {key!r} must have a string value, but got {type(value).__name__}.")
 
     def resolved_type(self, model: str) -> str:
-        """The model type to store for ``model``: the given one, else the ImageNet-X lookup."""
+        """The model type to store for ``model``: the given one, else the ImageNet-X lookup.
+
+        Parameters
+        ----------
+        model : str
+            The model name.
+
+        Returns
+        -------
+        str
+            The model type.
+        """
         return self.model_type if self.model_type else model_type(model)
 
 
 def parse_tags(items: Iterable[str]) -> dict[str, str]:
     """Parse ``key=value`` strings (as given to ``--tag``).
+
+    Parameters
+    ----------
+    items : iterable of str
+        ``key=value`` strings; the value may itself contain ``=``.
+
+    Returns
+    -------
+    dict of str to str
+        Key -> value.
 
     Examples
     --------

@@ -1,9 +1,9 @@
-"""The error categories of the taxonomy, as a registry (spec §4).
+"""The error categories of the taxonomy, as a registry (Peychev et al., NeurIPS 2023).
 
 Each :class:`ErrorCategory` has an int8 ``code`` (the value stored in the per-image code matrices), a
 ``name`` (the key of the authors' code), the exact ``label`` string of their output, the ``cli_name`` used by
 the published ``most_common_<cli_name>.txt`` listings and by ``errorscope taxonomy --most-common``, the
-``order`` (step of the decision procedure, §9), whether it only occurs on problematic images, and the stats
+``order`` (step of the decision procedure in :mod:`.engine`), whether it only occurs on problematic images, and the stats
 column counting it.
 """
 
@@ -19,7 +19,27 @@ __all__ = ["ErrorCategory", "CATEGORIES", "BY_CODE", "BY_NAME", "get_category", 
 
 @dataclass(frozen=True)
 class ErrorCategory:
-    """One category of the taxonomy."""
+    """One category of the taxonomy.
+
+    Attributes
+    ----------
+    code : int
+        Code in the per-image code arrays (0 = correct).
+    name : str
+        Identifier of the category.
+    label : str
+        The label string the authors' listings print.
+    cli_name : str
+        Name taken by the CLI and :func:`get_category`.
+    order : int
+        Step of the decision procedure that assigns it.
+    problematic_only : bool
+        Only assigned on problematic images.
+    stats_column : str or None
+        Its count column in ``non_problematic_stats_<group>.csv``.
+    paper_name : str
+        Its name in the paper.
+    """
 
     code: int
     name: str
@@ -84,7 +104,18 @@ EXPLAINABLE_CODES = (0, 1, 2, 3, 4, 5, 6)
 
 
 def get_category(key: str) -> ErrorCategory:
-    """Look a category up by name, CLI name or exact label string."""
+    """Look a category up by name, CLI name or exact label string.
+
+    Parameters
+    ----------
+    key : str
+        A category's ``name``, ``cli_name`` or ``label``.
+
+    Returns
+    -------
+    ErrorCategory
+        The category.
+    """
     try:
         return _BY_ANY[key]
     except KeyError:
@@ -93,5 +124,16 @@ def get_category(key: str) -> ErrorCategory:
 
 
 def list_categories(*, problematic: bool = True) -> list[ErrorCategory]:
-    """Categories in code order (without the problematic-only ones when ``problematic`` is False)."""
+    """Categories in code order.
+
+    Parameters
+    ----------
+    problematic : bool, default True
+        Include the categories that occur on problematic images only.
+
+    Returns
+    -------
+    list of ErrorCategory
+        The categories.
+    """
     return [c for c in CATEGORIES if problematic or not c.problematic_only]

@@ -1,10 +1,10 @@
-"""The fine-grained out-of-vocabulary step with CLIP (spec §8; optional extra ``errorscope[clip]``).
+"""The fine-grained out-of-vocabulary step with CLIP (Peychev et al. 2023; optional extra ``errorscope[clip]``).
 
 For an error (image, prediction p) that reaches step 4:
 
-* **gate** (§8a): embed the image, take its 10 nearest ImageNet **train** embeddings by cosine similarity;
+* **gate**: embed the image, take its 10 nearest ImageNet **train** embeddings by cosine similarity;
   the gate passes if one neighbour's class shares a superclass with p;
-* **proposals** (§8b, :mod:`.proposals`) and **scoring** (§8c): encode ``"A photo of a {lemma}"`` for every
+* **proposals** (:mod:`.proposals`) and **scoring**: encode ``"A photo of a {lemma}"`` for every
   proposal prompt and the image, L2-normalise, softmax over 100 x cosine; if the argmax prompt (first index on
   ties) belongs to a synset outside the 1,000 ImageNet offsets, the error is fine-grained OOV.
 
@@ -20,7 +20,8 @@ train images) is built once with :func:`build_train_embeddings`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -63,9 +64,10 @@ class ClipOOVDetector:
     device : torch device.
     """
 
-    def __init__(self, model, preprocess, tokenizer, *, images: str | Path, train_embeddings,
+    def __init__(self, model: Any, preprocess: Callable[[Any], Any], tokenizer: Callable[..., Any], *,
+                 images: str | Path, train_embeddings: str | Path | tuple[np.ndarray, np.ndarray],
                  superclasses: Superclasses | None = None, cache: str | Path | None = None,
-                 name: str = "custom CLIP", device: str = "cpu", batch_size: int = 256):
+                 name: str = "custom CLIP", device: str = "cpu", batch_size: int = 256) -> None:
         self.torch = require("torch", extra="clip", feature="The CLIP out-of-vocabulary step")
         self.model = model.to(device).eval()
         self.preprocess = preprocess
@@ -105,7 +107,8 @@ class ClipOOVDetector:
             self.results = {k: (bool(v[0]), str(v[1])) for k, v in data["results"].items()}
 
     @classmethod
-    def from_pretrained(cls, arch: str = "ViT-L-14-336", pretrained: str | None = "openai", **kwargs):
+    def from_pretrained(cls, arch: str = "ViT-L-14-336", pretrained: str | None = "openai",
+                        **kwargs: Any) -> ClipOOVDetector:
         """Create the model with open_clip (``pretrained`` is a tag or a local checkpoint path)."""
         open_clip = require("open_clip", extra="clip", feature="The CLIP out-of-vocabulary step")
         model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained)
@@ -171,7 +174,8 @@ class ClipOOVDetector:
         self.n_scored += 1
         return props.prompts[best][0] not in in_vocabulary_offsets(), detail
 
-    def decide(self, file_names: Iterable[str], targets, preds) -> tuple[np.ndarray, list[str]]:
+    def decide(self, file_names: Iterable[str], targets: np.ndarray, preds: np.ndarray
+               ) -> tuple[np.ndarray, list[str]]:
         """Decide every (file, target, prediction) query; cached results are reused."""
         file_names = [str(f) for f in file_names]
         targets = np.asarray(targets).astype(int)
@@ -214,7 +218,7 @@ class ClipOOVDetector:
         return self.cache_path
 
 
-def build_train_embeddings(model, preprocess, train_root: str | Path, out: str | Path, *, device: str = "cpu",
+def build_train_embeddings(model: Any, preprocess: Callable[[Any], Any], train_root: str | Path, out: str | Path, *, device: str = "cpu",
                            batch_size: int = 64, progress: bool = True) -> Path:
     """Embed every image of an ImageNet train folder (``<wnid>/<file>``) into the gate's NPZ cache.
 

@@ -1,4 +1,4 @@
-"""Collapsed class mappings ("class overlap", spec §6): predictions forgiven as correct for a given target.
+"""Collapsed class mappings ("class overlap", Peychev et al. 2023): predictions forgiven as correct for a given target.
 
 The mapping is keyed by the **target** t only and is one-way unless both directions are listed: with t = 250
 (Siberian husky) the prediction 248 (Eskimo dog) counts as correct, but with t = 248 and p = 250 it does not.

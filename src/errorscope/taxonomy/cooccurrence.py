@@ -1,4 +1,4 @@
-"""Common co-occurrence ("spurious correlation") pairs, derived from the ReaL labels (spec §7).
+"""Common co-occurrence ("spurious correlation") pairs, derived from the ReaL labels (Peychev et al. 2023; see docs/taxonomy.md).
 
 Recipe: go through the 50,000 ReaL lists; skip the excluded files (the evaluation set of the multi-label
 source, so that pairs are learnt on held-out images); skip empty lists (the original label is not added to
@@ -45,8 +45,19 @@ class Cooccurrence:
     n_excluded_files: int
 
     @classmethod
-    def from_pairs(cls, pairs) -> "Cooccurrence":
-        """Use a given list of unordered pairs (for example the authors' 1,019) instead of deriving them."""
+    def from_pairs(cls, pairs: Iterable[tuple[int, int]] | np.ndarray) -> "Cooccurrence":
+        """Use a given list of unordered pairs (for example the authors' 1,019) instead of deriving them.
+
+        Parameters
+        ----------
+        pairs : int array (K, 2) or iterable of (int, int)
+            Unordered class-id pairs.
+
+        Returns
+        -------
+        Cooccurrence
+            The pairs with zero counts and no held-out files.
+        """
         arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if arr.size and (arr.min() < 0 or arr.max() >= N_CLASSES):
             raise InvalidInputError(f"Co-occurrence pairs must hold class ids 0..{N_CLASSES - 1}.")
@@ -73,6 +84,11 @@ def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = 
     min_count : keep pairs seen in at least this many images (published: 2).
     real_labels, targets : the padded ReaL matrix and sizes, and the original labels; default: the
         package's ReaL labels and :func:`~errorscope.datasets.val_index` labels (row i = val image i + 1).
+
+    Returns
+    -------
+    Cooccurrence
+        Pair counts, the kept pairs, their symmetric matrix and the count of each filtering step.
     """
     from ..datasets._real import real_label_sets
     from ..datasets._index import val_index

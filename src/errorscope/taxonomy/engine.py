@@ -1,4 +1,4 @@
-"""The decision procedure of the taxonomy (spec §9), vectorised over a population of models.
+"""The decision procedure of the taxonomy (Peychev et al., NeurIPS 2023), vectorised over a population of models.
 
 For a chunk of models the predictions form an (m, n) matrix P aligned to the evaluated images. Every
 label-only step is a table lookup: ``collapsed[t, P]``, ``P == M`` over the padded label sets, and
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from .knowledge import NONE, Knowledge, build_knowledge
 from .labels import MultiLabels, imagenet_a_multilabels, load_multilabels
 from .superclasses import Superclasses
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["classify", "TaxonomyResult", "OOVDetector", "IMAGENET_A_INDEX"]
 
 #: Index name of an ImageNet-A population (file names ``<wnid>/<file>``, labels = 1000-class ids).
@@ -35,13 +38,33 @@ _C = {c.name: np.int8(c.code) for c in cat.CATEGORIES}
 
 
 class OOVDetector(Protocol):
-    """The out-of-vocabulary step (spec §8): decides, per (image, prediction), whether the error is fg-OOV."""
+    """The out-of-vocabulary step of Peychev et al. (2023).
+
+    It decides, per (image, prediction), whether the error is fine-grained out-of-vocabulary.
+    """
 
     def describe(self) -> str:
         """One line naming the model and data used (written to every output)."""
 
     def decide(self, file_names: np.ndarray, targets: np.ndarray, preds: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """For unique (file, target, prediction) triples: bool OOV flags and the detail strings."""
+        """Decide unique (file, target, prediction) triples.
+
+        Parameters
+        ----------
+        file_names : str array (q,)
+            Validation file names.
+        targets : int array (q,)
+            Their original labels.
+        preds : int array (q,)
+            The predicted classes.
+
+        Returns
+        -------
+        flags : bool array (q,)
+            True where the error is out-of-vocabulary.
+        details : list of str
+            One detail string per triple, written to the listings.
+        """
 
 
 @dataclass(eq=False)
@@ -74,18 +97,37 @@ class TaxonomyResult:
 
     @property
     def labels(self) -> MultiLabels:
+        """The multi-label source of the result."""
         return self.knowledge.labels
 
     @property
     def label_source(self) -> str:
+        """Name of the multi-label source (``shankar``, ``real`` or ``imagenet-a``)."""
         return self.knowledge.labels.source
 
     def final_codes(self) -> np.ndarray:
-        """The category that ended the procedure for each row (= ``codes`` for non-problematic rows)."""
+        """The category that ended the procedure for each row (= ``codes`` for non-problematic rows).
+
+        Returns
+        -------
+        int8 array (M, n)
+            Final category codes.
+        """
         return np.where(self.codes2 == cat.NO_CODE, self.codes, self.codes2)
 
     def counts(self, *, problematic: bool = False) -> np.ndarray:
-        """int64 (M, 14) rows per category code; non-problematic rows only unless ``problematic``."""
+        """Rows per model and category code.
+
+        Parameters
+        ----------
+        problematic : bool, default False
+            Count the problematic rows too (by default only the non-problematic ones).
+
+        Returns
+        -------
+        int64 array (M, n_categories)
+            Counts, columns in category-code order.
+        """
         keep = np.ones(self.codes.shape[1], dtype=bool) if problematic else ~self.knowledge.problematic
         c = self.codes[:, keep].astype(np.int64)
         n_cat = len(cat.CATEGORIES)
@@ -93,14 +135,38 @@ class TaxonomyResult:
         flat = flat[flat >= 0]
         return np.bincount(flat, minlength=n_cat * len(self.models)).reshape(len(self.models), n_cat)
 
-    def stats(self, group: str = "all", **kwargs):
-        """The ETH ``non_problematic_stats_<group>.csv`` table; see :func:`.stats.taxonomy_stats`."""
+    def stats(self, group: str = "all", **kwargs: Any) -> pd.DataFrame:
+        """The ETH ``non_problematic_stats_<group>.csv`` table.
+
+        Parameters
+        ----------
+        group : {"all", "organism", "artifact", "other"}
+            The class group.
+        **kwargs
+            Passed to :func:`~errorscope.taxonomy.taxonomy_stats` (``metadata``, ``imagenet_reference``).
+
+        Returns
+        -------
+        DataFrame
+            One row per model.
+        """
         from .stats import taxonomy_stats
 
         return taxonomy_stats(self, group, **kwargs)
 
-    def per_image_frame(self, *, errors_only: bool = False):
-        """Long table, one row per (model, image); see :func:`.frames.per_image_frame`."""
+    def per_image_frame(self, *, errors_only: bool = False) -> pd.DataFrame:
+        """Long table, one row per (model, image) with a prediction.
+
+        Parameters
+        ----------
+        errors_only : bool, default False
+            Keep only the rows whose prediction differs from the original label.
+
+        Returns
+        -------
+        DataFrame
+            See :func:`errorscope.taxonomy.frames.per_image_frame`.
+        """
         from .frames import per_image_frame
 
         return per_image_frame(self, errors_only=errors_only)
@@ -200,6 +266,8 @@ def classify(population: Population, labels: MultiLabels | str | None = None, *,
     superclasses : definitions to use instead of the package's own (a path or a loaded object).
     knowledge : prebuilt tables (to reuse across calls).
     chunk : models per vectorised block.
+    progress : bool, default False
+        Show a progress bar over the blocks.
     subset_200_acc : ImageNet-A only, (M,) 200-class accuracies in percent, copied into the stats.
 
     Returns
@@ -257,7 +325,8 @@ def classify(population: Population, labels: MultiLabels | str | None = None, *,
                           clip_step, details, subset_200_acc)
 
 
-def _apply_oov(clip: OOVDetector, kn: Knowledge, preds, reach, codes, codes2) -> dict[tuple[int, int], str]:
+def _apply_oov(clip: OOVDetector, kn: Knowledge, preds: np.ndarray, reach: np.ndarray, codes: np.ndarray,
+               codes2: np.ndarray) -> dict[tuple[int, int], str]:
     mi, ci = np.nonzero(reach)
     if not len(mi):
         return {}

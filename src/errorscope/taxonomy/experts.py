@@ -10,11 +10,16 @@ and ``Fine-grained with OOV`` -> fine-grained OOV; ``Spurious Correlation`` -> c
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from . import categories as cat
 from .nonproto import MISTAKE_FILES, expert_mistakes
+
+if TYPE_CHECKING:
+    from .engine import TaxonomyResult
 
 __all__ = ["EXPERT_TO_CATEGORY", "expert_agreement", "agreement_summary"]
 
@@ -28,7 +33,7 @@ EXPERT_TO_CATEGORY = {
 }
 
 
-def expert_agreement(result) -> pd.DataFrame:
+def expert_agreement(result: TaxonomyResult) -> pd.DataFrame:
     """One row per (model, expert file, image) where the model's prediction equals the experts'.
 
     Columns: ``model``, ``expert_model``, ``file_name``, ``problematic``, ``pred``, ``expert_category``, ``expected`` (our

@@ -10,16 +10,22 @@ fine-grained and OOV-similar-to-target rows), ``shared_superclass_labels`` (ids 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from . import categories as cat
 from .knowledge import NONE
 
+if TYPE_CHECKING:
+    from .engine import TaxonomyResult
+    from .superclasses import Superclasses
+
 __all__ = ["per_image_frame", "superclass_strings"]
 
 
-def superclass_strings(superclasses) -> np.ndarray:
+def superclass_strings(superclasses: Superclasses) -> np.ndarray:
     """``"[name, name]"`` of S(c) for each class c (object array, 1000)."""
     return np.array(["[" + ", ".join(superclasses.of(c)) + "]" for c in range(superclasses.membership.shape[0])],
                     dtype=object)
@@ -29,7 +35,7 @@ def _joined(mask: np.ndarray, m_pad: np.ndarray) -> list[str]:
     return [",".join(str(int(x)) for x in row[sel]) for row, sel in zip(m_pad, mask)]
 
 
-def per_image_frame(result, *, errors_only: bool = False) -> pd.DataFrame:
+def per_image_frame(result: TaxonomyResult, *, errors_only: bool = False) -> pd.DataFrame:
     """One row per (model, image) with a prediction (only rows with p != t when ``errors_only``)."""
     kn = result.knowledge
     labels = kn.labels

@@ -10,10 +10,15 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..exceptions import InvalidInputError
 from ..datasets._imagenet_a import imagenet_a_classes, imagenet_a_index
+
+if TYPE_CHECKING:
+    from ..datasets._index import ImageIndex
 
 __all__ = ["subset_200_accuracy"]
 

@@ -63,14 +63,17 @@ class Knowledge:
 
     @property
     def same_flat(self) -> np.ndarray:
+        """``same`` flattened, for gathers at ``a * 1001 + b``."""
         return self.same.reshape(-1)
 
     @property
     def cooc_flat(self) -> np.ndarray:
+        """``cooc`` flattened, for gathers at ``a * 1001 + b``."""
         return self.cooc.reshape(-1)
 
     @property
     def collapsed_flat(self) -> np.ndarray:
+        """``collapsed`` flattened, for gathers at ``a * 1001 + b``."""
         return self.collapsed.reshape(-1)
 
 
@@ -78,10 +81,25 @@ def build_knowledge(labels: MultiLabels, *, superclasses: Superclasses | str | P
                     cooccurrence: Cooccurrence | None = None) -> Knowledge:
     """Build the lookup tables for ``labels``.
 
-    Co-occurrence pairs are derived with the spec's recipe. Held-out files: the evaluation set itself for the
+    Co-occurrence pairs are derived with :func:`~errorscope.taxonomy.derive_cooccurrence` (docs/taxonomy.md).
+    Held-out files: the evaluation set itself for the
     ``shankar`` source (as the authors did); for ``imagenet-a`` the Shankar files when that file is on this
     machine (the authors reuse the ImageNet pairs), else none; for ``real`` none (see the module docs of
     :mod:`.cooccurrence`).
+
+    Parameters
+    ----------
+    labels : MultiLabels
+        The multi-label source.
+    superclasses : Superclasses, str, Path or None
+        Superclass definitions, a file of them, or None for the package's own.
+    cooccurrence : Cooccurrence, optional
+        Pairs to use instead of deriving them.
+
+    Returns
+    -------
+    Knowledge
+        The lookup tables.
     """
     sc = superclasses if isinstance(superclasses, Superclasses) else load_superclasses(superclasses)
     if cooccurrence is None:

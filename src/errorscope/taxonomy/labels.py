@@ -15,7 +15,7 @@ Three sources:
     extension (none of the source projects offers it): about 2.3 times as many non-problematic images as
     ``shankar``, but no ImageNet-M split.
 ``imagenet-a``
-    ImageNet-A (Hendrycks et al. 2021), 7,500 images: M = [t], nothing problematic (spec §12).
+    ImageNet-A (Hendrycks et al. 2021), 7,500 images: M = [t], nothing problematic (Peychev et al. 2023).
 
 Every output of the taxonomy records ``MultiLabels.source``.
 """
@@ -88,10 +88,22 @@ class MultiLabels:
 
     @property
     def n_non_problematic(self) -> int:
+        """Number of rows not marked problematic."""
         return int((~self.problematic).sum())
 
     def label_set(self, i: int) -> list[int]:
-        """M of row i as a list, in source order."""
+        """M of row i as a list, in source order.
+
+        Parameters
+        ----------
+        i : int
+            Row number.
+
+        Returns
+        -------
+        list of int
+            The class ids of the row's label set.
+        """
         return [int(x) for x in self.labels[i, : self.sizes[i]]]
 
 
@@ -107,6 +119,16 @@ def read_shankar(path: str | Path) -> MultiLabels:
     """Read a ``human_accuracy_v3.0.0.json`` file (TFDS ``imagenet2012_multilabel`` semantics).
 
     Rows are in file-name order. Original labels come from :func:`~errorscope.datasets.val_index`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The JSON file.
+
+    Returns
+    -------
+    MultiLabels
+        The ``shankar`` label source.
     """
     path = Path(path)
     try:
@@ -175,7 +197,18 @@ def real_multilabels() -> MultiLabels:
 
 
 def imagenet_a_multilabels(index: ImageIndex) -> MultiLabels:
-    """ImageNet-A rows: M = [t] for each image of ``index`` (labels = 1000-class ids), nothing problematic."""
+    """ImageNet-A rows: M = [t] for each image of ``index``, nothing problematic.
+
+    Parameters
+    ----------
+    index : ImageIndex
+        The ImageNet-A index; its labels are the 1000-class ids of the wnid folders.
+
+    Returns
+    -------
+    MultiLabels
+        The ``imagenet-a`` label source.
+    """
     t = np.asarray(index.labels).astype(np.int16)
     if (t < 0).any():
         raise InvalidInputError(f"ImageNet-A index {index.name!r} has images without a label; "
@@ -224,6 +257,11 @@ def load_multilabels(source: LabelSource | str = "auto", *, path: str | Path | N
     Returns
     -------
     MultiLabels
+
+    Returns
+    -------
+    MultiLabels
+        The label sets of the source's images.
 
     Raises
     ------

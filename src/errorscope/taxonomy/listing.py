@@ -16,6 +16,7 @@ The fg-OOV listing adds the row's label list as a Python list repr after ``pred`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,8 @@ def parse_listing(path: str | Path) -> list[ListingEntry]:
         if j >= len(lines):
             raise IngestError(path, "block without a 'pred = ' line.", row=i + 1)
         pred = _ID.match(lines[j])
+        if pred is None:
+            raise IngestError(path, f"expected 'pred = id, wnid: names', got {lines[j]!r}.", row=j + 1)
         detail = ""
         if j + 1 < len(lines) and lines[j + 1].startswith("["):
             detail = lines[j + 1]
@@ -81,7 +84,7 @@ def parse_listing(path: str | Path) -> list[ListingEntry]:
 
 
 def format_entry(rank: int, count: int, wnid_folder: str, file_name: str, target: int,
-                 multi_labels, pred: int, describe, detail: str = "") -> str:
+                 multi_labels: Iterable[int], pred: int, describe: Callable[[int], str], detail: str = "") -> str:
     """One block in the published format; ``describe(id)`` returns ``'wnid: names'``."""
     out = [f"{rank}) cnt mistakes = {count}, file = {wnid_folder}/{file_name}",
            f"target = {target}, {describe(target)}", "multi_labels:"]

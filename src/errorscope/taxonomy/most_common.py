@@ -7,6 +7,8 @@ first key. The output has the format of the published ``common_error_samples/mos
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..exceptions import InvalidInputError
@@ -14,10 +16,13 @@ from . import categories as cat
 from .listing import format_entry
 from .wordnet import wordnet
 
+if TYPE_CHECKING:
+    from .engine import TaxonomyResult
+
 __all__ = ["most_common", "format_most_common", "count_spurious_pairs"]
 
 
-def most_common(result, category: str, *, top: int = 1000, include_problematic: bool = False) -> list[dict]:
+def most_common(result: TaxonomyResult, category: str, *, top: int = 1000, include_problematic: bool = False) -> list[dict]:
     """Entries ``{count, row, file_name, target, labels, pred, detail}`` in listing order.
 
     Parameters
@@ -72,7 +77,7 @@ def format_most_common(entries: list[dict]) -> str:
     return "\n".join(blocks)
 
 
-def count_spurious_pairs(result) -> np.ndarray:
+def count_spurious_pairs(result: TaxonomyResult) -> np.ndarray:
     """Distinct unordered pairs (c, p), c in M with cooc(c, p), over all non-problematic spurious rows.
 
     The authors' ``--count_spurious_correlation_pairs``; returns an int16 (K, 2) array, a < b, sorted.

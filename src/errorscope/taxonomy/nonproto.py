@@ -1,4 +1,4 @@
-"""The non-prototypical set (spec §10): validation files the imagenet-mistakes experts called
+"""The non-prototypical set (Peychev et al. 2023): validation files the imagenet-mistakes experts called
 ``Non-prototypical`` (Vasudevan et al. 2022, "When does dough become a bagel?").
 
 The union over ``greedy_soups_mistakes.json`` and ``vit3b_mistakes.json`` of the keys whose

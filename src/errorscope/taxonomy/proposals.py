@@ -1,4 +1,4 @@
-"""Alternative label proposals for the out-of-vocabulary step (spec §8b), from WordNet and the superclasses.
+"""Alternative label proposals for the out-of-vocabulary step (Peychev et al. 2023), from WordNet and the superclasses.
 
 For a prediction p on an image whose target folder is t, the proposals are WordNet synsets, de-duplicated by
 offset (first insertion wins), that must not lie on t's own hypernym paths (``blocked``):

@@ -1,4 +1,4 @@
-"""Per-model statistics in the layout of the published ``non_problematic_stats_<group>.csv`` (spec §13-14).
+"""Per-model statistics in the layout of the published ``non_problematic_stats_<group>.csv`` (Peychev et al., NeurIPS 2023; the authors' ``collect_results``).
 
 All counts are over non-problematic rows. A row belongs to group g if any label of its multi-label set is a
 class of g. MLA variants are 100 x the unweighted mean, over the targets present in the rows, of the fraction
@@ -13,12 +13,18 @@ or the bare ``resnet50.a1_in1k`` when unambiguous), or from a ``metadata`` frame
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
 from ..constants import N_CLASSES
 from . import categories as cat
 from .wordnet import GROUPS, check_group, class_groups
+
+if TYPE_CHECKING:
+    from .engine import TaxonomyResult
 
 __all__ = ["taxonomy_stats", "mla", "group_rows", "STATS_COLUMNS", "IMAGENET_M_COLUMNS"]
 
@@ -39,7 +45,7 @@ def group_rows(labels_pad: np.ndarray, group: str) -> np.ndarray:
     """Bool (n,): some label of the row's set (int array, negative = padding) is a class of ``group``."""
     member = np.append(class_groups()[check_group(group)], False)
     idx = np.where(labels_pad < 0, N_CLASSES, labels_pad)
-    return member[idx].any(axis=1)
+    return np.asarray(member[idx].any(axis=1))
 
 
 def mla(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered: np.ndarray | None = None) -> np.ndarray:
@@ -56,7 +62,7 @@ def mla(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered: np.ndarr
 
     Returns
     -------
-    float (M,); NaN when no row is selected (the authors' code would divide by zero, spec §17.17).
+    float (M,); NaN when no row is selected (the authors' ``compute_mla`` would divide by zero).
     """
     if covered is not None and not covered[:, rows].all():
         return _mla_covered(ok, targets, rows, covered)
@@ -101,7 +107,7 @@ def _mla_covered(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered:
     return out
 
 
-def _in_codes(codes: np.ndarray, allowed) -> np.ndarray:
+def _in_codes(codes: np.ndarray, allowed: Iterable[int] | np.ndarray) -> np.ndarray:
     """``np.isin(codes, allowed)`` for int8 codes through a 256-entry lookup table."""
     lut = np.zeros(256, dtype=bool)
     lut[np.asarray(allowed, dtype=np.int64) % 256] = True
@@ -130,8 +136,8 @@ def _metadata(model_ids: list[str], metadata: pd.DataFrame | None) -> pd.DataFra
     return frame
 
 
-def taxonomy_stats(result, group: str = "all", *, metadata: pd.DataFrame | None = None,
-                   imagenet_reference=None) -> pd.DataFrame:
+def taxonomy_stats(result: TaxonomyResult, group: str = "all", *, metadata: pd.DataFrame | None = None,
+                   imagenet_reference: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per model in the column order of the ETH ``non_problematic_stats_<group>.csv``.
 
     Parameters
@@ -141,6 +147,11 @@ def taxonomy_stats(result, group: str = "all", *, metadata: pd.DataFrame | None 
     metadata : frame indexed by ``model_dir_id`` with any of the metadata columns.
     imagenet_reference : for an ImageNet-A result, the ImageNet ``TaxonomyResult`` of the same models, which
         fills ``imagenet_top1_val_acc`` and ``imagenet_mla_val_acc``; NaN without it.
+
+    Returns
+    -------
+    DataFrame
+        One row per model, the ETH columns then the extra ones.
 
     Notes
     -----
@@ -217,6 +228,6 @@ def taxonomy_stats(result, group: str = "all", *, metadata: pd.DataFrame | None 
     return out.sort_values("model_dir_id", kind="stable").reset_index(drop=True)
 
 
-def all_group_stats(result, **kwargs) -> dict[str, pd.DataFrame]:
+def all_group_stats(result: TaxonomyResult, **kwargs: Any) -> dict[str, pd.DataFrame]:
     """:func:`taxonomy_stats` for every group."""
     return {g: taxonomy_stats(result, g, **kwargs) for g in GROUPS}

@@ -1,6 +1,6 @@
 """Superclasses: groups of visually or semantically close classes, defined by WordNet lemma predicates.
 
-Semantics (spec §5): a superclass is a list of predicates; a predicate is a list of WordNet lemma names; it
+Semantics (Peychev et al. 2023, superclasses): a superclass is a list of predicates; a predicate is a list of WordNet lemma names; it
 **holds** for a class if every name is a lemma of some node of the class's node list (all hypernym paths,
 the class itself included); the class is a member if **any** predicate holds. Classes that match no
 superclass get a singleton superclass named by their wnid. ``same(a, b)`` iff their superclass sets meet.
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources as _ir
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,18 +67,37 @@ class Superclasses:
 
     @property
     def n_singleton(self) -> int:
+        """Number of superclasses with a single class."""
         return int((self.membership.sum(axis=0) == 1).sum())
 
     @property
     def n_non_singleton(self) -> int:
+        """Number of superclasses with more than one class."""
         return int((self.membership.sum(axis=0) > 1).sum())
 
     def of(self, class_id: int) -> list[str]:
-        """Names of the superclasses of ``class_id`` (S(c)), in definition order."""
+        """Names of the superclasses of ``class_id`` (S(c)), in definition order.
+
+        Parameters
+        ----------
+        class_id : int
+            A class id in 0..999.
+
+        Returns
+        -------
+        list of str
+            The superclass names.
+        """
         return [self.names[s] for s in np.flatnonzero(self.membership[class_id])]
 
     def n_same_pairs(self) -> int:
-        """Number of unordered class pairs a < b that share a superclass (published: 5,476)."""
+        """Number of unordered class pairs a < b that share a superclass (published: 5,476).
+
+        Returns
+        -------
+        int
+            The pair count.
+        """
         return int(np.triu(self.same, 1).sum())
 
 
@@ -107,7 +127,7 @@ def _read_definitions(path: Path | None) -> tuple[dict[str, list[list[str]]], st
     return defs, str(path)
 
 
-def _parse_toml(text: str, where) -> dict[str, list[list[str]]]:
+def _parse_toml(text: str, where: str | Path) -> dict[str, list[list[str]]]:
     try:
         table = _toml.loads(text).get("superclasses")
     except _toml.TOMLDecodeError as exc:
@@ -117,7 +137,7 @@ def _parse_toml(text: str, where) -> dict[str, list[list[str]]]:
     return {name: _check_predicates(preds, where, name, None) for name, preds in table.items()}
 
 
-def _check_predicates(preds, where, name: str, row) -> list[list[str]]:
+def _check_predicates(preds: Any, where: str | Path, name: str, row: int | None) -> list[list[str]]:
     ok = isinstance(preds, list) and preds and all(
         isinstance(p, list) and p and all(isinstance(x, str) and x for x in p) for p in preds)
     if not ok:
@@ -157,6 +177,16 @@ def _load(path: str | None) -> Superclasses:
 
 def load_superclasses(path: str | Path | None = None) -> Superclasses:
     """Superclass membership from ``path`` (TOML or the authors' JSON-lines format) or the package default.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A definitions file; None reads the package's ``superclasses.toml``.
+
+    Returns
+    -------
+    Superclasses
+        Names, the (1000, S) membership matrix and the definitions.
 
     Examples
     --------

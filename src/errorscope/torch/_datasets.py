@@ -78,13 +78,17 @@ def dataset_classes() -> dict[str, type]:
         Parameters
         ----------
         root : the folder of wnid class folders (e.g. the ImageNet ``val`` folder in ImageFolder layout).
-        transform, target_transform, loader : as for ``torchvision.datasets.ImageFolder``.
+        transform, target_transform : as for ``torchvision.datasets.ImageFolder``.
         which_factor : ``"top"`` or ``"multi"`` factor annotations.
         partition : ``"val"`` or ``"train"`` (the 11,233 annotated training images).
         filter_prototypes : drop the prototypical validation images, as ImageNet-X does.
+        **kwargs
+            Passed on to ``torchvision.datasets.ImageFolder`` (e.g. ``loader``).
 
-        Items are ``(image, target, factors)``: target is the 1,000-class id of the wnid folder, factors a bool
-        array of shape (16,).
+        Notes
+        -----
+        Items are ``(image, target, factors)``: ``target`` is the 1,000-class id of the wnid folder, ``factors``
+        a bool array of shape (16,).
         """
 
         def __init__(self, root, transform=None, target_transform=None, *, which_factor: str = "top",
@@ -100,9 +104,11 @@ def dataset_classes() -> dict[str, type]:
         ----------
         root : folder with ``meta.bin`` (or ``ILSVRC2012_devkit_t12.tar.gz``) and the ``val`` / ``train`` split
             folder (or its ``ILSVRC2012_img_*.tar`` archive), as ``torchvision.datasets.ImageNet`` expects.
+        which_factor : ``"top"`` or ``"multi"`` factor annotations.
         partition : ``"val"`` or ``"train"``; the split that is read.
-        which_factor, filter_prototypes, transform, target_transform, loader : as for
-            :class:`ImageNetXImageFolder`.
+        filter_prototypes : drop the prototypical validation images, as ImageNet-X does.
+        **kwargs
+            Passed on to ``torchvision.datasets.ImageNet`` (``transform``, ``target_transform``, ``loader``).
         """
 
         def __init__(self, root, *, which_factor: str = "top", partition: str = "val",

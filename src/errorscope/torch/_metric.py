@@ -42,7 +42,8 @@ def metric_class() -> type:
         ----------
         model : the model's name in the returned tables.
         top_k : how many best classes to keep per image when ``update`` gets scores (5 gives top-5 accuracy).
-        analyze_kwargs : passed on to :func:`errorscope.results.analyze` (``which``, ``error_types``,
+        **analyze_kwargs
+            Passed on to :func:`errorscope.results.analyze` (``which``, ``error_types``,
             ``filter_prototypes``, ``real_empty``, ``confidence``).
 
         Examples
