@@ -188,7 +188,14 @@ class FigureInputs:
         return bool((self.factors["metaclass"] != "all").any())
 
     def table(self) -> pd.DataFrame:
-        """The models in the ``accuracies_per_factor.csv`` layout (index model)."""
+        """The models in the ``accuracies_per_factor.csv`` layout.
+
+        Returns
+        -------
+        DataFrame
+            Index model (in :attr:`models` order); the 16 factors, worst_factor, average and, when known,
+            worst_100_classes.
+        """
         f = self.factors
         wide = _wide(f[f["metaclass"] == "all"], "model")
         if self.worst_100_classes is not None:
@@ -197,7 +204,13 @@ class FigureInputs:
         return wide.reindex([m for m in self.models if m in wide.index])
 
     def metaclass_table(self) -> pd.DataFrame:
-        """The metaclass rows in the ``accuracies_per_factor_metaclass.csv`` layout (columns model, metaclass, ...)."""
+        """The metaclass rows in the ``accuracies_per_factor_metaclass.csv`` layout.
+
+        Returns
+        -------
+        DataFrame
+            Columns model, metaclass, the 16 factors, worst_factor, average.
+        """
         f = self.factors
         return _wide(f[f["metaclass"] != "all"], ["model", "metaclass"]).reset_index()
 

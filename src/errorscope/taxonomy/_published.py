@@ -64,8 +64,20 @@ def _read_eth(dataset: str, subset: str) -> pd.DataFrame:
 
 
 def eth_stats(dataset: str = "imagenet", groups: Sequence[str] = tuple(ETH_SUBSETS)) -> dict[str, pd.DataFrame]:
-    """The published ETH stats tables (``eth_error_analysis/stats-<dataset>/non_problematic_stats_<group>.csv``),
-    as read, keyed by group."""
+    """The published ETH stats tables, as read, keyed by group.
+
+    Parameters
+    ----------
+    dataset : str
+        The ETH stats folder (``eth_error_analysis/stats-<dataset>/``), e.g. ``"imagenet"``.
+    groups : sequence of str
+        Subsets to read (``non_problematic_stats_<group>.csv``).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        Group -> its table (copies; the files are read once per process).
+    """
     return {g: _read_eth(dataset, g).copy() for g in groups}
 
 
@@ -76,6 +88,11 @@ def eth_reference() -> pd.DataFrame:
     as float64, ``extra_annotations`` as str), then ``source``, ``dataset``, ``idx`` from the summary, and
     ``top1`` = imagenet_top1_val_acc / 100 plus ``share_<category>`` = count / num_group_top1_errors (the
     subset's top-1 errors, which the seven category counts sum to).
+
+    Returns
+    -------
+    DataFrame
+        One row per (subset, published model).
     """
     summary = pd.read_csv(resource_path("eth_error_analysis/models_summary.csv"), dtype={"model_id": str})
     frames = []

@@ -257,10 +257,6 @@ def load_multilabels(source: LabelSource | str = "auto", *, path: str | Path | N
     Returns
     -------
     MultiLabels
-
-    Returns
-    -------
-    MultiLabels
         The label sets of the source's images.
 
     Raises
