@@ -111,7 +111,7 @@ CASES = [
     # --- npy ---
     ("npy-wrong-shape", "m.npy", _npy_bytes(np.zeros((50000, 10), np.float32)), r"shape \(50000, 1000\).*got shape \(50000, 10\)"),
     ("npy-one-dim", "m.npy", _npy_bytes(np.zeros(50000, np.int64)), r"got shape \(50000,\)"),
-    ("npy-truncated", "m.npy", _npy_bytes(np.zeros((50, 1000), np.float32))[:3000], r"cannot read the NumPy data.*truncated or corrupt"),
+    ("npy-truncated", "m.npy", _npy_bytes(np.zeros((50, 1000), np.float32))[:3000], r"declares an array of shape \(50, 1000\).*holds 2,872 bytes of data; the file is truncated or corrupt"),
     ("npy-object-array", "m.npy", _npy_bytes(np.array([{"a": 1}], dtype=object)), r"holds Python objects"),
     # --- npz ---
     ("npz-no-known-key", "m.npz", _npz_bytes(preds=np.zeros(3)), r"expected an array 'top1'.*holds \['preds'\]"),
