@@ -202,6 +202,8 @@ def _fast_imagenetx(raw: bytes, offset: int, header: list[str], index: ImageInde
 
     if index.name != "imagenet-val" or any(c not in IMAGENETX_COLUMNS for c in header):
         return None
+    if b"0x" in raw or b"0X" in raw:  # pyarrow parses hexadecimal integers; the careful path refuses them
+        return None
     types = {"file_name": pa.string(), "predicted_class": pa.int64(), "predicted_probability": pa.float64()}
     try:
         table = pacsv.read_csv(

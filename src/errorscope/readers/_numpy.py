@@ -84,6 +84,7 @@ def read_npz(path: Path, model: str | None, index: ImageIndex) -> Predictions:
                 raise IngestError(path, f"the archive member {info.filename[:100]!r} is not a NumPy .npy array.",
                                   column=info.filename[:100], fix=NPZ_HINT)
             keys.append(info.filename[:-4])
+            _check_ratio(path, info)
         dup = sorted(k for k, n in Counter(keys).items() if n > 1)
         if dup:
             raise IngestError(path, f"the archive holds member {dup[0][:100]!r} more than once.", column=dup[0][:100],
@@ -204,10 +205,7 @@ def _member(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: st
         raise IngestError(path, f"the archive member uses compression method {info.compress_type}, which is not "
                           f"read (supported: {', '.join(_METHODS.values())}).", column=key,
                           fix="save the arrays with np.savez or np.savez_compressed.")
-    if info.file_size > MIN_EXPANSION_CHECK and info.file_size > MAX_EXPANSION * max(info.compress_size, 1):
-        raise IngestError(path, f"the archive member expands from {info.compress_size:,} to {info.file_size:,} "
-                          f"bytes, more than {MAX_EXPANSION} times; this is refused as a decompression bomb.",
-                          column=key, fix="store real predictions (a member this compressible holds no information).")
+    _check_ratio(path, info)
     try:
         with archive.open(info) as fh:
             dtype, shape, order = _header(path, fh, key)
@@ -221,6 +219,15 @@ def _member(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: st
             KeyError, lzma.LZMAError) as exc:
         raise _corrupt(path, exc, key) from None
     return np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
+
+
+def _check_ratio(path: Path, info: zipfile.ZipInfo) -> None:
+    """Refuse a member that would expand more than ``MAX_EXPANSION`` times (from the archive's directory)."""
+    if info.file_size > MIN_EXPANSION_CHECK and info.file_size > MAX_EXPANSION * max(info.compress_size, 1):
+        raise IngestError(path, f"the archive member expands from {info.compress_size:,} to {info.file_size:,} "
+                          f"bytes, more than {MAX_EXPANSION} times; this is refused as a decompression bomb.",
+                          column=info.filename[:100],
+                          fix="store real predictions (a member this compressible holds no information).")
 
 
 def _objects(path: Path, key: str | None) -> IngestError:
