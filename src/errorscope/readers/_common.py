@@ -204,8 +204,8 @@ def align_rows(path: Path, model: str, index: ImageIndex, names, top1, *, prob=N
         raise IngestError(path, f"unknown file name {str(names[bad])!r}; expected an image of the {index.name} index "
                           f"such as {index.file_names[0]!r}.", row=bad + row_offset, column=name_column,
                           fix="remove the row or correct the file name (bare names and paths ending in them both work).")
-    dup = pd.Index(pos).duplicated()
-    if dup.any():
+    if np.bincount(pos, minlength=len(index)).max() > 1:
+        dup = pd.Index(pos).duplicated()
         bad = int(np.argmax(dup))
         first = int(np.argmax(pos == pos[bad]))
         raise IngestError(path, f"image {index.file_names[pos[bad]]!r} appears more than once (first at row "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from ..datasets._index import ImageIndex
 from ..predictions import Predictions
 from ._common import MAX_CSV_BYTES, MAX_FIELDS, MAX_LINE_BYTES, align_rows, check_kind, class_ids
 
+_NOT_BLANK = re.compile(rb"[^ \t\n]")
 IMAGENETX_COLUMNS = ("file_name", "predicted_class", "predicted_probability")
 
 
@@ -46,10 +48,10 @@ def read_csv(path: Path, model: str | None, index: ImageIndex) -> Predictions:
         raw = raw[3:]
     if b"\r" in raw:  # CRLF and classic-Mac CR line endings -> LF
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    body = raw.lstrip(b" \t\n")
-    if not body:
+    body = _NOT_BLANK.search(raw)
+    if body is None:
         raise IngestError(path, "the file holds no rows (only blank lines).", fix="write one row per image.")
-    line_start = raw.rfind(b"\n", 0, len(raw) - len(body)) + 1
+    line_start = raw.rfind(b"\n", 0, body.start()) + 1
     line_end = raw.find(b"\n", line_start)
     line_end = len(raw) if line_end < 0 else line_end
     header_line = raw.count(b"\n", 0, line_start) + 1
@@ -202,7 +204,8 @@ def _fast_imagenetx(raw: bytes, offset: int, header: list[str], index: ImageInde
 
     if index.name != "imagenet-val" or any(c not in IMAGENETX_COLUMNS for c in header):
         return None
-    if b"0x" in raw or b"0X" in raw:  # pyarrow parses hexadecimal integers; the careful path refuses them
+    if (b"x" in raw or b"X" in raw) and (b"0x" in raw or b"0X" in raw):
+        # pyarrow parses hexadecimal integers; the careful path refuses them (memchr first: "0x" is slow to find)
         return None
     types = {"file_name": pa.string(), "predicted_class": pa.int64(), "predicted_probability": pa.float64()}
     try:
