@@ -36,7 +36,7 @@ import numpy as np
 from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
 from ..predictions import Population, Predictions
-from ._common import EXTENSIONS, FORMATS_HINT, check_regular, model_name, sniff
+from ._common import EXTENSIONS, FORMATS_HINT, check_regular, describe, model_name, sniff
 from ._csv import read_csv
 from ._numpy import read_npy, read_npz
 from ._parquet import read_parquet
@@ -138,7 +138,7 @@ def read_predictions(path: str | Path, *, model: str | None = None, index: Image
         raise IngestError(path, "the file nests its values too deeply to be read.",
                           fix="re-export the predictions as flat arrays.") from None
     except Exception as exc:  # the last line of defence: every reader should have raised a precise IngestError
-        raise IngestError(path, f"{UNEXPECTED} ({type(exc).__name__}: {str(exc)[:200]}).",
+        raise IngestError(path, f"{UNEXPECTED} ({describe(exc)}).",
                           fix="check that the file is a valid prediction file; if it is, please report this.") from None
     model_name(path, pred.model)
     return pred

@@ -51,6 +51,11 @@ MAX_PICKLE_DEPTH = 32               # nesting of containers in a pickle
 FORMATS_HINT = "ImageNet-X CSV, headerless CSV file,top1[,target], .pickle {model, logits}, .npz, .npy, .parquet"
 
 
+def describe(exc: BaseException) -> str:
+    """An exception as one short line (``Type: message``) for an error message."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+
+
 def check_regular(path: Path) -> os.stat_result:
     """Raise unless ``path`` is (or links to) a regular file; never opens it, so a FIFO cannot block.
 
@@ -306,7 +311,7 @@ def _plain_array(path: Path, values, column: str, what: str) -> np.ndarray:
     try:
         arr = np.asarray(values)
     except (ValueError, TypeError) as exc:
-        raise IngestError(path, f"expected {what}, but the values do not form a regular array ({exc}).",
+        raise IngestError(path, f"expected {what}, but the values do not form a regular array ({describe(exc)}).",
                           column=column, fix="store one number per image.") from None
     kind = arr.dtype.kind
     if kind in "iuf" or (kind in "OUS" and arr.dtype.names is None):

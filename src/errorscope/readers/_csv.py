@@ -24,7 +24,7 @@ import pandas as pd
 from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
 from ..predictions import Predictions
-from ._common import MAX_CSV_BYTES, MAX_FIELDS, MAX_LINE_BYTES, align_rows, check_kind, class_ids
+from ._common import MAX_CSV_BYTES, MAX_FIELDS, MAX_LINE_BYTES, align_rows, check_kind, class_ids, describe
 
 _NOT_BLANK = re.compile(rb"[^ \t\n]")
 IMAGENETX_COLUMNS = ("file_name", "predicted_class", "predicted_probability")
@@ -66,7 +66,7 @@ def read_csv(path: Path, model: str | None, index: ImageIndex) -> Predictions:
     try:
         first = [c.strip() for c in next(csv.reader([first_text], skipinitialspace=True))]
     except csv.Error as exc:
-        raise IngestError(path, f"cannot parse the first line ({exc}).", row=header_line,
+        raise IngestError(path, f"cannot parse the first line ({describe(exc)}).", row=header_line,
                           fix="write a header line file_name,predicted_class[,predicted_probability].") from None
     if len(first) > MAX_FIELDS:
         raise IngestError(path, f"the first line has {len(first):,} fields; at most {MAX_FIELDS} are read.",
@@ -234,7 +234,8 @@ def _parse(path: Path, text: str, *, header, n_fields: int, hint: str) -> pd.Dat
     except pd.errors.ParserError as exc:
         msg = str(exc)
         line = _parser_line(msg)
-        raise IngestError(path, f"row has more fields than the {n_fields} expected ({msg.strip()}).", row=line,
+        shown = " ".join(msg.split())[:300]
+        raise IngestError(path, f"row has more fields than the {n_fields} expected ({shown}).", row=line,
                           fix="check the delimiter (must be ',') and quote file names that contain commas.") from None
     except pd.errors.EmptyDataError:
         raise IngestError(path, "the file holds no rows.", fix="write one row per image.") from None

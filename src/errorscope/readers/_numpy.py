@@ -23,8 +23,8 @@ from ..constants import N_CLASSES
 from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
 from ..predictions import Predictions
-from ._common import (MAX_EXPANSION, MIN_EXPANSION_CHECK, align_rows, check_kind, model_name, positional,
-                      scores)
+from ._common import (MAX_EXPANSION, MIN_EXPANSION_CHECK, align_rows, check_kind, describe, model_name,
+                      positional, scores)
 
 SCORE_KEYS = ("logits", "scores", "probs")
 TOPK_KEYS = ("topk", "top5")
@@ -237,5 +237,5 @@ def _objects(path: Path, key: str | None) -> IngestError:
 
 
 def _corrupt(path: Path, exc: Exception, key: str | None = None) -> IngestError:
-    return IngestError(path, f"cannot read the NumPy data ({type(exc).__name__}: {str(exc)[:200]}); the file is "
+    return IngestError(path, f"cannot read the NumPy data ({describe(exc)}); the file is "
                        "truncated or corrupt.", column=key, fix="re-export or re-download the file.")

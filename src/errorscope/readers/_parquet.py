@@ -10,7 +10,7 @@ import numpy as np
 from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
 from ..predictions import Predictions
-from ._common import align_rows, check_kind
+from ._common import align_rows, check_kind, describe
 
 TOPK_COLUMNS = ("top5", "topk")
 FIX = "write columns file_name, predicted_class[, predicted_probability][, top5 (list of ints)]."
@@ -24,7 +24,7 @@ def read_parquet(path: Path, model: str | None, index: ImageIndex) -> Prediction
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid / OSError subclasses for damaged files
-        raise IngestError(path, f"cannot read the Parquet data ({type(exc).__name__}: {exc}); the file is truncated "
+        raise IngestError(path, f"cannot read the Parquet data ({describe(exc)}); the file is truncated "
                           "or corrupt.", fix="re-export or re-download the file.") from None
     columns = table.column_names
     missing = [c for c in ("file_name", "predicted_class") if c not in columns]

@@ -23,7 +23,7 @@ import numpy as np
 from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
 from ..predictions import Predictions
-from ._common import MAX_PICKLE_DEPTH, check_kind, model_name, scores
+from ._common import MAX_PICKLE_DEPTH, check_kind, describe, model_name, scores
 
 #: Element codes an array or scalar in a prediction pickle may have (plain numbers only).
 _CODES = {f"{k}{n}" for k, sizes in (("i", (1, 2, 4, 8)), ("u", (1, 2, 4, 8)), ("f", (2, 4, 8)), ("b", (1,)))
@@ -241,7 +241,7 @@ def _check_opcodes(path: Path, data: bytes) -> None:
     except IngestError:
         raise
     except (ValueError, IndexError, KeyError) as exc:
-        raise IngestError(path, f"cannot read the pickle ({type(exc).__name__}: {str(exc)[:200]}); the file is "
+        raise IngestError(path, f"cannot read the pickle ({describe(exc)}); the file is "
                           "truncated or corrupt.", fix="re-export or re-download the file.") from None
 
 
@@ -293,7 +293,7 @@ def read_pickle(path: Path, model: str | None, index: ImageIndex) -> Predictions
         raise IngestError(path, f"{exc}.", fix=_FIX) from None
     except (EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             MemoryError, OverflowError, UnicodeDecodeError) as exc:
-        raise IngestError(path, f"cannot read the pickle ({type(exc).__name__}: {str(exc)[:200]}); the file is "
+        raise IngestError(path, f"cannot read the pickle ({describe(exc)}); the file is "
                           "truncated or corrupt.", fix="re-export or re-download the file.") from None
     del data
     if not isinstance(obj, dict):
