@@ -354,6 +354,7 @@ def constructed(rng: np.random.Generator, base: dict[str, bytes]) -> list[Case]:
     add("ext.pickle", b"\x80\x04\x82\x01.")
     add("ndarray_new.pickle", _ndarray_new_pickle())
     add("scalar_object_dtype.pickle", _fake_pointer_pickle())
+    add("scalar_f8_fields.pickle", _fake_pointer_pickle("f8"))
     add("dtype_fields.pickle", _dtype_fields_pickle())
     add("not_dict.pickle", p4([1, 2, 3]))
     add("no_logits.pickle", p4({"model": "m"}))
@@ -388,12 +389,14 @@ def _ndarray_new_pickle() -> bytes:
             b"R.")
 
 
-def _fake_pointer_pickle() -> bytes:
-    """A dtype with an object field and flags 0, then ``multiarray.scalar`` of 8 chosen bytes (a fake pointer)."""
-    return (b"\x80\x02cnumpy\ndtype\nX\x02\x00\x00\x00V8\x89\x88\x87R(K\x03X\x01\x00\x00\x00|NX\x01\x00\x00\x00a"
-            b"\x85}X\x01\x00\x00\x00acnumpy\ndtype\nX\x02\x00\x00\x00O8\x89\x88\x87R(K\x03X\x01\x00\x00\x00|NNNJ"
-            b"\xff\xff\xff\xffJ\xff\xff\xff\xffK\x3ftbK\x00\x86sK\x08K\x01K\x00tbq\x00cnumpy.core.multiarray\n"
-            b"scalar\nh\x00C\x08AAAAAAAA\x86R.")
+def _fake_pointer_pickle(code: str = "V8") -> bytes:
+    """A dtype with an object field and flags 0, then ``multiarray.scalar`` of 8 chosen bytes (a fake pointer),
+    stored as the model name (showing it made NumPy dereference the pointer: SIGSEGV before the fix)."""
+    c = code.encode()
+    return (b"\x80\x02}(X\x05\x00\x00\x00modelcnumpy\ndtype\nX\x02\x00\x00\x00" + c + b"\x89\x88\x87R(K\x03X\x01"
+            b"\x00\x00\x00|NX\x01\x00\x00\x00a\x85}X\x01\x00\x00\x00acnumpy\ndtype\nX\x02\x00\x00\x00O8\x89\x88\x87R"
+            b"(K\x03X\x01\x00\x00\x00|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x3ftbK\x00\x86sK\x08K\x01K\x00tbq\x000"
+            b"cnumpy.core.multiarray\nscalar\nh\x00C\x08AAAAAAAA\x86RX\x06\x00\x00\x00logitsNu.")
 
 
 def _dtype_fields_pickle() -> bytes:

@@ -93,6 +93,31 @@ def test_cli_sample_exits_with_one_line(quick_corpus, tmp_path):
         assert len(lines) == 1 and lines[0].startswith(f"errorscope analyze: error: {folder}"), (name, lines)
 
 
+#: the full run also passes every CLI_EVERY-th case through ``errorscope analyze``
+CLI_EVERY = 12
+
+
+def _cli_outcome(path: Path, folder: Path) -> tuple[str, str]:
+    """``value`` (exit 0), ``error`` (exit 1 and one error line), else ``traceback``/``crash``/``hang``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    try:
+        run = subprocess.run([sys.executable, "-m", "errorscope", "analyze", str(path), "--out", str(folder / "out"),
+                              "--quiet"], capture_output=True, text=True, env=env, timeout=CASE_TIMEOUT * 2)
+    except subprocess.TimeoutExpired:
+        return "hang", "analyze did not finish"
+    if "Traceback" in run.stderr:
+        return "traceback", run.stderr[-500:]
+    if run.returncode < 0:
+        return "crash", f"signal {-run.returncode}"
+    if run.returncode == 0:
+        return "value", ""
+    lines = [ln for ln in run.stderr.replace("\r", "\n").splitlines()
+             if ln.strip() and not ln.startswith("reading predictions")]
+    if run.returncode == 1 and len(lines) == 1 and lines[0].startswith("errorscope analyze: error: "):
+        return "error", lines[0][:200]
+    return "unnamed", f"exit {run.returncode}: {run.stderr[-500:]}"
+
+
 class _Worker:
     """A subprocess reading case numbers and answering one JSON line each; restarted after a hang or crash."""
 
@@ -163,8 +188,20 @@ def test_full_corpus():
                 failures.append(f"{case.name}: {outcome}: {detail}")
     finally:
         worker.stop()
-    report = {"cases": len(cases), "seconds": round(time.perf_counter() - start, 1), "counts": dict(counts),
-              "by_family": {k: dict(v) for k, v in sorted(by_family.items())}, "failures": failures}
+    api_seconds = time.perf_counter() - start
+    cli_counts: collections.Counter = collections.Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(0, len(cases), CLI_EVERY):
+            folder = Path(tmp) / f"c{i}"
+            folder.mkdir()
+            outcome, detail = _cli_outcome(cases[i].build(folder), folder)
+            cli_counts[outcome] += 1
+            if outcome in BAD:
+                failures.append(f"CLI {cases[i].name}: {outcome}: {detail}")
+            shutil.rmtree(folder, ignore_errors=True)
+    report = {"cases": len(cases), "api_seconds": round(api_seconds, 1), "api_counts": dict(counts),
+              "by_family": {k: dict(v) for k, v in sorted(by_family.items())},
+              "cli_cases": sum(cli_counts.values()), "cli_counts": dict(cli_counts), "failures": failures}
     print(json.dumps(report, indent=1))
     if os.environ.get("ERRORSCOPE_FUZZ_REPORT"):
         Path(os.environ["ERRORSCOPE_FUZZ_REPORT"]).write_text(json.dumps(report, indent=1))

@@ -155,6 +155,11 @@ SAFE.update({("numpy", "ndarray"): _NDARRAY, ("numpy", "dtype"): _DType, ("_code
 ALLOWED = set(SAFE)
 
 
+def _shown(text: str) -> str:
+    text = text[:120]
+    return text if text.isprintable() else repr(text)
+
+
 class _SafeUnpickler(pickle.Unpickler):
     def __init__(self, fh, path: Path):
         super().__init__(fh)
@@ -163,7 +168,7 @@ class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) in SAFE:
             return SAFE[(module, name)]
-        raise IngestError(self._path, f"the pickle references {str(module)[:60]}.{str(name)[:60]}; only dicts of NumPy "
+        raise IngestError(self._path, f"the pickle references {_shown(f'{module}.{name}')}; only dicts of NumPy "
                           "arrays are accepted (a pickle can run code, so other objects are refused).", fix=_FIX)
 
     def persistent_load(self, pid):
