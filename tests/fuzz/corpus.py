@@ -74,11 +74,32 @@ def base_files(rng: np.random.Generator, n: int = 120) -> dict[str, bytes]:
     full = rng.integers(0, 1000, N_VAL).astype(np.int16)
     out["pos.npz"] = _npz(top1=full)
     out["posc.npz"] = _npz(compress=True, top1=full, prob=rng.random(N_VAL).astype(np.float32))
+    out.update(_timm_files(names, top5, rng))
     out["small.npy"] = _npy(rng.standard_normal((8, 1000)).astype(np.float32))
     out["small.pickle"] = pickle.dumps({"model": "m", "logits": rng.standard_normal((4, 1000)).astype(np.float32)},
                                        protocol=4)
     out["small2.pickle"] = pickle.dumps({"model": "m", "logits": np.zeros((3, 7), np.float64)}, protocol=2)
     out["small5.pickle"] = pickle.dumps({"model": "m", "logits": np.zeros((3, 7), np.float32)}, protocol=5)
+    return out
+
+
+def _timm_files(names: list[str], top5: np.ndarray, rng: np.random.Generator) -> dict[str, bytes]:
+    """timm ``inference.py`` outputs (``--include-index --topk 5``) written the way its ``save_results`` does."""
+    import pandas as pd
+
+    probs = np.sort(rng.random(top5.shape), axis=1)[:, ::-1].round(4)
+    vec = pd.DataFrame({"filename": names, "index": list(top5), "prob": list(probs)})
+    sep = pd.DataFrame({"filename": names, **{f"index_{i}": top5[:, i] for i in range(5)},
+                        **{f"prob_{i}": probs[:, i] for i in range(5)}})
+    out = {}
+    with np.printoptions(threshold=10**6):
+        out["timm-224.csv"] = vec.to_csv(index=False).encode()
+        out["timm_sep-224.csv"] = sep.to_csv(index=False).encode()
+        out["timm-224.json"] = vec.set_index("filename").to_json(indent=4, orient="index").encode()
+        out["timm_split-224.json"] = vec.to_json(indent=4, orient="split", index=False).encode()
+    buf = io.BytesIO()
+    vec.set_index("filename").to_parquet(buf)
+    out["timm-224.parquet"] = buf.getvalue()
     return out
 
 
