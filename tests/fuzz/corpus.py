@@ -245,6 +245,8 @@ def constructed(rng: np.random.Generator, base: dict[str, bytes]) -> list[Case]:
     add("utf16.csv", (IXH + rows).encode("utf-16"))
     add("latin1.csv", (IXH + rows).encode() + "caf\xe9,1,0.5\n".encode("latin-1"))
     add("only_header.csv", IXH.encode())
+    add("only_header_no_newline.csv", IXH.strip().encode())
+    add("hl_one_line_no_newline.csv", V1.encode() + b",5", "accept", _ok_top1(5))
     add("only_blank.csv", b"\n\n   \n")
     add("empty.csv", b"")
     add("nul.csv", (IXH + rows).encode() + b"\x00" * 5000)

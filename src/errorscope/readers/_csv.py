@@ -210,11 +210,11 @@ def _fast_imagenetx(raw: bytes, offset: int, header: list[str], index: ImageInde
     types = {"file_name": pa.string(), "predicted_class": pa.int64(), "predicted_probability": pa.float64()}
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(raw).slice(offset)),
+            pa.BufferReader(pa.py_buffer(raw).slice(min(offset, len(raw)))),
             read_options=pacsv.ReadOptions(column_names=header),
             convert_options=pacsv.ConvertOptions(column_types={c: types[c] for c in header}, strings_can_be_null=False,
                                                  quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+    except (pa.ArrowException, ValueError):
         return None
     if table.num_rows == 0 or any(table.column(c).null_count for c in table.column_names):
         return None
