@@ -104,9 +104,9 @@ def _timm_files(names: list[str], top5: np.ndarray, rng: np.random.Generator) ->
 
 
 def _npz(compress: bool = False, **arrays) -> bytes:
-    buf = io.BytesIO()
-    (np.savez_compressed if compress else np.savez)(buf, **arrays)
-    return buf.getvalue()
+    """What ``np.savez`` / ``np.savez_compressed`` write, with fixed member dates (so the bytes are seeded)."""
+    return _zip({f"{k}.npy": _npy(np.asanyarray(v)) for k, v in arrays.items()},
+                zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED)
 
 
 def _npy(arr: np.ndarray) -> bytes:
@@ -123,9 +123,9 @@ def _npy_header(descr: str, shape: str, data: bytes = b"", fortran: str = "False
 
 def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_STORED) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", method) as z:
+    with zipfile.ZipFile(buf, "w", method, allowZip64=True) as z:
         for k, v in members.items():
-            z.writestr(k, v)
+            z.writestr(zipfile.ZipInfo(k, date_time=(1980, 1, 1, 0, 0, 0)), v, compress_type=method)
     return buf.getvalue()
 
 
