@@ -14,8 +14,8 @@ from pathlib import Path
 
 
 def main() -> None:
-    from .corpus import build_corpus
     from ._outcome import classify
+    from .corpus import build_corpus
 
     seed, n_random = int(sys.argv[1]), int(sys.argv[2])
     cases = build_corpus(seed, n_random)

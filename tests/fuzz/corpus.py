@@ -240,7 +240,7 @@ def constructed(rng: np.random.Generator, base: dict[str, bytes]) -> list[Case]:
     add("extra_field.csv", f"{IXH}{V1},1,0.5,0.5\n".encode())
     add("dup_header.csv", f"file_name,predicted_class,predicted_class\n{V1},1,1\n".encode())
     add("dup_rows.csv", f"file_name,predicted_class\n{V1},1\n{V1},2\n".encode())
-    add("unknown_name.csv", f"file_name,predicted_class\nfoo.JPEG,1\n".encode())
+    add("unknown_name.csv", b"file_name,predicted_class\nfoo.JPEG,1\n")
     add("zero_width.csv", f"file_name,predicted_class\n\u200b{V1},1\n".encode())
     add("utf16.csv", (IXH + rows).encode("utf-16"))
     add("latin1.csv", (IXH + rows).encode() + "caf\xe9,1,0.5\n".encode("latin-1"))
@@ -358,7 +358,7 @@ def constructed(rng: np.random.Generator, base: dict[str, bytes]) -> list[Case]:
     add("subarray.npy", _npy_header("('<f4', (2,))", "(3,)", b"\x00" * 24))
     add("bool.npy", _npy(np.zeros((4, 1000), bool)))
     # --- pickles
-    p4 = lambda obj: pickle.dumps(obj, protocol=4)  # noqa: E731
+    p4 = lambda obj: pickle.dumps(obj, protocol=4)
     add("deep_list_model.pickle", b"\x80\x04}\x94(\x8c\x05model" + b"]" * 200000 + b"a" * 199999
         + b"\x8c\x06logits]u.")
     add("deep_list_logits.pickle", b"\x80\x04}\x94(\x8c\x05model\x8c\x01m\x8c\x06logits" + b"]" * 200000

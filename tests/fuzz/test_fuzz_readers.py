@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from .corpus import build_corpus
 from ._outcome import BAD, classify
+from .corpus import build_corpus
 
 SEED = 20261202
 QUICK_RANDOM = 150
@@ -84,7 +84,7 @@ def test_cli_sample_exits_with_one_line(quick_corpus, tmp_path):
         folder.mkdir()
         path = by_name[name].build(folder)
         run = subprocess.run([sys.executable, "-m", "errorscope", "analyze", str(path), "--out", str(folder / "out")],
-                             capture_output=True, text=True, env=env, timeout=300)
+                             check=False, capture_output=True, text=True, env=env, timeout=300)
         # the progress bar of the reading writes to stderr too (carriage returns): the message is its own line
         lines = [ln for ln in run.stderr.replace("\r", "\n").splitlines()
                  if ln.strip() and not ln.startswith("reading predictions")]
@@ -102,7 +102,8 @@ def _cli_outcome(path: Path, folder: Path) -> tuple[str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     try:
         run = subprocess.run([sys.executable, "-m", "errorscope", "analyze", str(path), "--out", str(folder / "out"),
-                              "--quiet"], capture_output=True, text=True, env=env, timeout=CASE_TIMEOUT * 2)
+                              "--quiet"], check=False, capture_output=True, text=True, env=env,
+                             timeout=CASE_TIMEOUT * 2)
     except subprocess.TimeoutExpired:
         return "hang", "analyze did not finish"
     if "Traceback" in run.stderr:

@@ -26,17 +26,23 @@ extension           content
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
-
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import Population, Predictions
-from ._common import EXTENSIONS, FORMATS_HINT, check_regular, describe, model_name, sniff
+from ._common import (
+    EXTENSIONS,
+    FORMATS_HINT,
+    check_regular,
+    describe,
+    model_name,
+    sniff,
+)
 from ._csv import read_csv
 from ._numpy import read_npy, read_npz
 from ._parquet import read_parquet
@@ -137,7 +143,7 @@ def read_predictions(path: str | Path, *, model: str | None = None, index: Image
     except RecursionError:
         raise IngestError(path, "the file nests its values too deeply to be read.",
                           fix="re-export the predictions as flat arrays.") from None
-    except Exception as exc:  # the last line of defence: every reader should have raised a precise IngestError
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: every reader raises a precise IngestError
         raise IngestError(path, f"{UNEXPECTED} ({describe(exc)}).",
                           fix="check that the file is a valid prediction file; if it is, please report this.") from None
     model_name(path, pred.model)

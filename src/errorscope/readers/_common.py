@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..constants import N_CLASSES
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import MISSING, Predictions, top_k_from_scores
 
 #: What a file holds, told from its first bytes.

@@ -21,10 +21,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import Predictions
-from ._common import MAX_CSV_BYTES, MAX_FIELDS, MAX_LINE_BYTES, align_rows, check_kind, class_ids, describe
+from ._common import (
+    MAX_CSV_BYTES,
+    MAX_FIELDS,
+    MAX_LINE_BYTES,
+    align_rows,
+    check_kind,
+    class_ids,
+    describe,
+)
 
 _NOT_BLANK = re.compile(rb"[^ \t\n]")
 IMAGENETX_COLUMNS = ("file_name", "predicted_class", "predicted_probability")

@@ -20,11 +20,19 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import N_CLASSES
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import Predictions
-from ._common import (MAX_EXPANSION, MIN_EXPANSION_CHECK, align_rows, check_kind, describe, model_name,
-                      positional, scores)
+from ._common import (
+    MAX_EXPANSION,
+    MIN_EXPANSION_CHECK,
+    align_rows,
+    check_kind,
+    describe,
+    model_name,
+    positional,
+    scores,
+)
 
 SCORE_KEYS = ("logits", "scores", "probs")
 TOPK_KEYS = ("topk", "top5")

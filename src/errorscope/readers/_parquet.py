@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import Predictions
 from ._common import align_rows, check_kind, describe
 

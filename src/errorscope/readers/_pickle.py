@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import Predictions
 from ._common import MAX_PICKLE_DEPTH, check_kind, describe, model_name, scores
 

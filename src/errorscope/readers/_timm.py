@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ..constants import N_CLASSES
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import Predictions, top_k_from_scores
 from ._common import align_rows, check_kind, describe
 
