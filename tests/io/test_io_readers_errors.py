@@ -82,7 +82,7 @@ CASES = [
      r"row 3, column 'predicted_class': row has an empty or missing field\. The last line ends without a newline: the file may be truncated"),
     ("csv-truncated-two-of-three", "m.csv", (HEADER + f"{V1},1,0.5\n{V2},7").encode(),
      r"row 3, column 'predicted_probability'.*may be truncated"),
-    ("csv-extra-field", "m.csv", (HEADER + f"{V1},1,0.5\n{V2},1,0.5,9\n").encode(), r"row 3: row has more fields than the 3"),
+    ("csv-extra-field", "m.csv", (HEADER + f"{V1},1,0.5\n{V2},1,0.5,9\n").encode(), r"row 3: the row has 4 fields, but the header \(or first row\) has 3"),
     ("csv-missing-column", "m.csv", f"file_name,prob\n{V1},0.5\n".encode(), r"missing column\(s\) \['predicted_class'\]"),
     ("csv-duplicate-column", "m.csv", f"file_name,predicted_class,predicted_class\n{V1},1,1\n".encode(),
      r"\['predicted_class'\] appear more than once"),
@@ -111,7 +111,7 @@ CASES = [
     # --- npy ---
     ("npy-wrong-shape", "m.npy", _npy_bytes(np.zeros((50000, 10), np.float32)), r"shape \(50000, 1000\).*got shape \(50000, 10\)"),
     ("npy-one-dim", "m.npy", _npy_bytes(np.zeros(50000, np.int64)), r"got shape \(50000,\)"),
-    ("npy-truncated", "m.npy", _npy_bytes(np.zeros((50, 1000), np.float32))[:3000], r"cannot read the NumPy data.*truncated or corrupt"),
+    ("npy-truncated", "m.npy", _npy_bytes(np.zeros((50, 1000), np.float32))[:3000], r"declares an array of shape \(50, 1000\).*holds 2,872 bytes of data; the file is truncated or corrupt"),
     ("npy-object-array", "m.npy", _npy_bytes(np.array([{"a": 1}], dtype=object)), r"holds Python objects"),
     # --- npz ---
     ("npz-no-known-key", "m.npz", _npz_bytes(preds=np.zeros(3)), r"expected an array 'top1'.*holds \['preds'\]"),

@@ -26,17 +26,23 @@ extension           content
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
-
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import Population, Predictions
-from ._common import EXTENSIONS, FORMATS_HINT, sniff
+from ._common import (
+    EXTENSIONS,
+    FORMATS_HINT,
+    check_regular,
+    describe,
+    model_name,
+    sniff,
+)
 from ._csv import read_csv
 from ._numpy import read_npy, read_npz
 from ._parquet import read_parquet
@@ -134,16 +140,28 @@ def read_predictions(path: str | Path, *, model: str | None = None, index: Image
     from ..datasets._index import val_index
 
     path = Path(path)
-    if not path.exists():
-        raise IngestError(path, "no such file.", fix="check the path.")
-    if path.is_dir():
-        raise IngestError(path, "is a directory, expected one prediction file.",
-                          fix="use read_population() (or pass the directory to a command that takes a population).")
+    check_regular(path)  # before any open(): a FIFO would block, a broken link or a loop would read as missing
     reader = _BY_KIND[detect_format(path)]
+    if model is not None:
+        model = model_name(path, model, column="model (argument)")
     try:
-        return reader(path, model, index or val_index())
+        pred = reader(path, model, index or val_index())
+    except IngestError:
+        raise
     except MemoryError:
         raise IngestError(path, "not enough memory to read the file.", fix="free memory or split the file.") from None
+    except RecursionError:
+        raise IngestError(path, "the file nests its values too deeply to be read.",
+                          fix="re-export the predictions as flat arrays.") from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: every reader raises a precise IngestError
+        raise IngestError(path, f"{UNEXPECTED} ({describe(exc)}).",
+                          fix="check that the file is a valid prediction file; if it is, please report this.") from None
+    model_name(path, pred.model)
+    return pred
+
+
+#: Start of the message of an error no reader anticipated (the fuzz tests assert it never appears).
+UNEXPECTED = "the file could not be read (unexpected error"
 
 
 def _expand(paths: Iterable[str | Path]) -> list[Path]:
@@ -154,7 +172,15 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
         if not p.is_dir():
             files.append(p)
             continue
-        entries = sorted(f for f in p.iterdir() if f.name not in SKIPPED and not f.name.startswith("."))
+        try:
+            entries = sorted(f for f in p.iterdir() if f.name not in SKIPPED and not f.name.startswith("."))
+        except OSError as exc:
+            raise IngestError(p, f"cannot list the directory ({exc.strerror or exc}).",
+                              fix="check its permissions.") from None
+        # Broken links, link loops, FIFOs, sockets and devices are never skipped silently: a model would be lost.
+        odd = [f for f in entries if not f.is_dir() and not f.is_file()]
+        for f in odd:
+            check_regular(f)
         # `errorscope predict` writes a JSON metadata record next to each prediction file: not a model itself.
         stems = {f.stem for f in entries if f.suffix.lower() in READERS and f.suffix.lower() != ".json"}
         entries = [f for f in entries if not (f.suffix.lower() == ".json" and f.stem in stems)]

@@ -8,14 +8,18 @@ what was expected and how to fix it.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..constants import N_CLASSES
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import MISSING, Predictions, top_k_from_scores
 
 #: What a file holds, told from its first bytes.
@@ -35,14 +39,82 @@ EXTENSIONS = {
     "parquet": (".parquet", ".pq"),
 }
 
+#: Limits checked before any work is done on a file (documented in docs/data-and-ingestion.md).
+MAX_LINE_BYTES = 16 * 1024          # longest CSV line
+MAX_FIELDS = 256                    # fields in a CSV line
+MAX_CSV_BYTES = 1 << 30             # whole CSV file (1 GiB; the 50,000 validation rows take 2-5 MB)
+MAX_MODEL_NAME = 256                # characters of a model name
+MAX_EXPANSION = 100                 # decompressed / compressed size of an archive member ...
+MIN_EXPANSION_CHECK = 16 << 20      # ... checked once a member decompresses to more than 16 MiB
+MAX_PICKLE_DEPTH = 32               # nesting of containers in a pickle
+
 FORMATS_HINT = "ImageNet-X CSV, headerless CSV file,top1[,target], .pickle {model, logits}, .npz, .npy, .parquet"
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one short line (``Type: message``) for an error message."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+
+
+def check_regular(path: Path) -> os.stat_result:
+    """Raise unless ``path`` is (or links to) a regular file; never opens it, so a FIFO cannot block.
+
+    Returns the file's ``stat`` result.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise IngestError(path, f"is a broken symbolic link (to {os.readlink(path)!r}).",
+                              fix="point the link at an existing prediction file, or remove it.") from None
+        raise IngestError(path, "no such file.", fix="check the path.") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise IngestError(path, "is a symbolic link loop (the link points back to itself).",
+                              fix="point the link at a real prediction file, or remove it.") from None
+        raise IngestError(path, f"cannot be read ({exc.strerror or exc}).", fix="check the path and its permissions.") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise IngestError(path, "is a directory, expected one prediction file.",
+                          fix="use read_population() (or pass the directory to a command that takes a population).")
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+        raise IngestError(path, f"is {kind}, expected a regular prediction file.",
+                          fix="copy the predictions into a regular file first.")
+    return st
+
+
+def model_name(path: Path, value, *, column: str = "model") -> str:
+    """Check a model name read from a file (or its stem): a non-empty string of at most ``MAX_MODEL_NAME``
+    characters, without control characters; return it stripped."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise IngestError(path, "the model name is not valid UTF-8.", column=column,
+                              fix="store the model's name as a text string.") from None
+    if not isinstance(value, str) or not value.strip():
+        shown = type(value).__name__ if not isinstance(value, (str, int, float)) else repr(value)[:80]
+        raise IngestError(path, f"expected the model name to be a non-empty string, but got {shown}.",
+                          column=column, fix="store the model's name as a short text string.")
+    value = value.strip()
+    if len(value) > MAX_MODEL_NAME:
+        raise IngestError(path, f"the model name is {len(value):,} characters long; at most {MAX_MODEL_NAME} are "
+                          "accepted.", column=column, fix="store a short model name (or pass model=... to the reader).")
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise IngestError(path, f"the model name {value[:40]!r} holds the control character {bad!r}.", column=column,
+                          fix="store a model name of printable characters.")
+    return value
 
 
 def sniff(path: Path) -> str:
     """The kind of file ``path`` holds: ``npy``, ``npz``, ``parquet``, ``pickle``, ``text``, ``binary`` or ``empty``.
 
     Pickles are recognised by their protocol header (protocol 2 or later, which every Python 3 pickle uses).
+    ``path`` must be a regular file (anything else raises :class:`IngestError`, a FIFO is never opened).
     """
+    check_regular(path)
     with open(path, "rb") as fh:
         head = fh.read(4096)
     if not head:
@@ -87,14 +159,8 @@ def class_ids(path: Path, values, *, column: str, row_offset: int, rows=None) ->
 
     ``rows`` maps each value to its 1-based row number when the values are not in file order.
     """
-    arr = np.asarray(values)
-    if arr.dtype.kind in "iub":
-        numeric = arr.astype(np.float64)
-    elif arr.dtype.kind == "f":
-        numeric = arr.astype(np.float64)
-    else:
-        numeric = pd.to_numeric(pd.Series(arr.ravel(), dtype=object), errors="coerce").to_numpy(np.float64)
-        numeric = numeric.reshape(arr.shape)
+    arr = _plain_array(path, values, column, "integer class ids")
+    numeric = _numbers(arr)
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(numeric) | (numeric != np.round(numeric)) | (numeric < 0) | (numeric >= N_CLASSES)
     if bad.any():
@@ -110,11 +176,8 @@ def class_ids(path: Path, values, *, column: str, row_offset: int, rows=None) ->
 
 def probabilities(path: Path, values, *, column: str, row_offset: int, rows=None) -> np.ndarray:
     """Check that ``values`` are probabilities in [0, 1] (no NaN); return float32."""
-    arr = np.asarray(values)
-    if arr.dtype.kind in "fiub":
-        numeric = arr.astype(np.float64)
-    else:
-        numeric = pd.to_numeric(pd.Series(arr.ravel(), dtype=object), errors="coerce").to_numpy(np.float64)
+    arr = _plain_array(path, values, column, "probabilities")
+    numeric = _numbers(arr).ravel()
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(numeric) | (numeric < 0) | (numeric > 1)
     if bad.any():
@@ -146,8 +209,8 @@ def align_rows(path: Path, model: str, index: ImageIndex, names, top1, *, prob=N
         raise IngestError(path, f"unknown file name {str(names[bad])!r}; expected an image of the {index.name} index "
                           f"such as {index.file_names[0]!r}.", row=bad + row_offset, column=name_column,
                           fix="remove the row or correct the file name (bare names and paths ending in them both work).")
-    dup = pd.Index(pos).duplicated()
-    if dup.any():
+    if np.bincount(pos, minlength=len(index)).max() > 1:
+        dup = pd.Index(pos).duplicated()
         bad = int(np.argmax(dup))
         first = int(np.argmax(pos == pos[bad]))
         raise IngestError(path, f"image {index.file_names[pos[bad]]!r} appears more than once (first at row "
@@ -237,6 +300,47 @@ def _vector(path: Path, values, n: int, column: str) -> np.ndarray:
         raise IngestError(path, f"expected shape ({n},), but got {arr.shape}.", column=column,
                           fix="store one value per image.")
     return arr
+
+
+#: A decimal number as a CSV writes it: no hex, no booleans, no complex numbers, no digits of other scripts.
+_DECIMAL = r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*"
+
+
+def _plain_array(path: Path, values, column: str, what: str) -> np.ndarray:
+    """``values`` as an array of numbers or text; booleans, complex numbers and records are refused."""
+    try:
+        arr = np.asarray(values)
+    except (ValueError, TypeError) as exc:
+        raise IngestError(path, f"expected {what}, but the values do not form a regular array ({describe(exc)}).",
+                          column=column, fix="store one number per image.") from None
+    kind = arr.dtype.kind
+    if kind in "iuf" or (kind in "OUS" and arr.dtype.names is None):
+        if kind == "O" and arr.size:
+            flat = arr.ravel()
+            kinds = pd.Series(flat, dtype=object).map(type)
+            bad = kinds.isin([bool, np.bool_, complex, np.complex128]).to_numpy()
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise IngestError(path, f"expected {what}, but got {flat[i]!r} ({type(flat[i]).__name__}).",
+                                  row=i + 1, column=column, fix="write plain decimal numbers.")
+        return arr
+    got = {"b": "booleans", "c": "complex numbers", "V": "records (a structured dtype)", "M": "dates",
+           "m": "time spans"}.get(kind, f"dtype {arr.dtype}")
+    raise IngestError(path, f"expected {what}, but the column holds {got} (dtype {arr.dtype}).", column=column,
+                      fix="store plain numbers (class ids as integers, probabilities as floats).")
+
+
+def _numbers(arr: np.ndarray) -> np.ndarray:
+    """Float64 values of a numeric or text array; text that is not a plain decimal number becomes NaN."""
+    if arr.dtype.kind in "iuf":
+        return arr.astype(np.float64)
+    series = pd.Series(arr.ravel(), dtype=object)
+    is_str = series.map(lambda v: isinstance(v, str)).to_numpy(bool)
+    ok = ~series.map(lambda v: isinstance(v, bytes)).to_numpy(bool)
+    if is_str.any():
+        ok[is_str] = series[is_str].astype(str).str.fullmatch(_DECIMAL).to_numpy(bool)
+    numeric = pd.to_numeric(series.where(ok, None), errors="coerce").to_numpy(np.float64)
+    return numeric.reshape(arr.shape)
 
 
 def _row(i: int, offset: int, rows) -> int:

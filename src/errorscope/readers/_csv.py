@@ -12,62 +12,140 @@ Two layouts are recognised from the first line:
 
 from __future__ import annotations
 
+import csv
 import io
+import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import Predictions
-from ._common import align_rows, check_kind, class_ids
+from ._common import (
+    MAX_CSV_BYTES,
+    MAX_FIELDS,
+    MAX_LINE_BYTES,
+    align_rows,
+    check_kind,
+    class_ids,
+    describe,
+)
 
+_NOT_BLANK = re.compile(rb"[^ \t\n]")
 IMAGENETX_COLUMNS = ("file_name", "predicted_class", "predicted_probability")
 
 
 def read_csv(path: Path, model: str | None, index: ImageIndex) -> Predictions:
-    """Read an ImageNet-X CSV or a headerless ``file,top1[,target]`` CSV."""
+    """Read an ImageNet-X CSV or a headerless ``file,top1[,target]`` CSV.
+
+    Line endings may be LF, CRLF or CR; header names may be quoted and have spaces around them. Lines longer
+    than ``MAX_LINE_BYTES``, lines of more fields than the header, headers of more than ``MAX_FIELDS`` fields
+    and files larger than ``MAX_CSV_BYTES`` are refused before they are parsed.
+    """
     check_kind(path, "csv")
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise IngestError(path, f"the file is {size:,} bytes; a prediction CSV is at most {MAX_CSV_BYTES:,} bytes "
+                          "(the 50,000 validation images take 2-5 MB).",
+                          fix="check that this is a prediction file; split a larger one by model.")
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise IngestError(path, f"not a UTF-8 text file (undecodable byte at offset {exc.start}, line {line}).",
-                          fix="save the CSV as UTF-8, or give the file the extension of its real format.") from None
-    first_line = next((line for line in _lines(text) if line.strip()), None)
-    if first_line is None:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if b"\r" in raw:  # CRLF and classic-Mac CR line endings -> LF
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    body = _NOT_BLANK.search(raw)
+    if body is None:
         raise IngestError(path, "the file holds no rows (only blank lines).", fix="write one row per image.")
-    first = [c.strip() for c in first_line.split(",")]
-    truncated_hint = "" if text.endswith(("\n", "\r")) else " The last line ends without a newline: the file may be truncated."
+    line_start = raw.rfind(b"\n", 0, body.start()) + 1
+    line_end = raw.find(b"\n", line_start)
+    line_end = len(raw) if line_end < 0 else line_end
+    header_line = raw.count(b"\n", 0, line_start) + 1
+    if line_end - line_start > MAX_LINE_BYTES:
+        raise IngestError(path, f"the first line is {line_end - line_start:,} bytes long; lines of at most "
+                          f"{MAX_LINE_BYTES:,} bytes are read.", row=header_line,
+                          fix="check the line endings and the delimiter (one row per line, fields separated by ',').")
+    try:
+        first_text = raw[line_start:line_end].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, raw, line_start + exc.start) from None
+    try:
+        first = [c.strip() for c in next(csv.reader([first_text], skipinitialspace=True))]
+    except csv.Error as exc:
+        raise IngestError(path, f"cannot parse the first line ({describe(exc)}).", row=header_line,
+                          fix="write a header line file_name,predicted_class[,predicted_probability].") from None
+    if len(first) > MAX_FIELDS:
+        raise IngestError(path, f"the first line has {len(first):,} fields; at most {MAX_FIELDS} are read.",
+                          row=header_line, fix="check the line endings and the delimiter (must be ',').")
+    hint = "" if raw.endswith(b"\n") else " The last line ends without a newline: the file may be truncated."
     if "file_name" in first:
-        return _read_imagenetx(path, text, first, model, index, truncated_hint)
+        return _read_imagenetx(path, raw, line_end + 1, first, model, index, hint)
     if len(first) >= 2 and index.positions([first[0]])[0] < 0 and not _is_number(first[1]):
         raise IngestError(path, f"unrecognised header {first}; expected the ImageNet-X columns "
-                          f"{list(IMAGENETX_COLUMNS)} or headerless rows file,top1[,target].", row=1,
+                          f"{list(IMAGENETX_COLUMNS)} or headerless rows file,top1[,target].", row=header_line,
                           fix="rename the columns to file_name,predicted_class[,predicted_probability].")
-    return _read_headerless(path, text, first, model, index, truncated_hint)
+    return _read_headerless(path, raw, first, model, index, hint)
 
 
-def _read_imagenetx(path, text, header, model, index, hint) -> Predictions:
+def _not_utf8(path: Path, raw: bytes, offset: int) -> IngestError:
+    line = raw[:offset].count(b"\n") + 1
+    return IngestError(path, f"not a UTF-8 text file (undecodable byte at offset {offset}, line {line}).",
+                       fix="save the CSV as UTF-8, or give the file the extension of its real format.")
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, raw, exc.start) from None
+
+
+def _check_lines(path: Path, raw: bytes, n_fields: int) -> None:
+    """Refuse lines longer than ``MAX_LINE_BYTES``, and (when nothing is quoted) lines of more fields than
+    ``n_fields``, before pandas parses the file (a row of a million fields would take minutes)."""
+    u8 = np.frombuffer(raw, dtype=np.uint8)
+    bounds = np.concatenate(([-1], np.flatnonzero(u8 == 10), [len(raw)]))
+    lengths = np.diff(bounds) - 1
+    long = lengths > MAX_LINE_BYTES
+    if long.any():
+        i = int(np.argmax(long))
+        raise IngestError(path, f"the line is {int(lengths[i]):,} bytes long; lines of at most {MAX_LINE_BYTES:,} "
+                          "bytes are read.", row=i + 1,
+                          fix="check the line endings and the delimiter (one row per line, fields separated by ',').")
+    if b'"' in raw:
+        return  # a quoted field may hold commas: pandas counts the fields
+    commas = np.searchsorted(np.flatnonzero(u8 == 44), bounds)
+    fields = np.diff(commas) + 1
+    extra = fields > n_fields
+    if extra.any():
+        i = int(np.argmax(extra))
+        raise IngestError(path, f"the row has {int(fields[i]):,} fields, but the header (or first row) has "
+                          f"{n_fields}.", row=i + 1,
+                          fix="remove the extra fields (a trailing comma adds one), or quote file names that contain "
+                          "commas.")
+
+
+def _read_imagenetx(path, raw, body_offset, header, model, index, hint) -> Predictions:
     missing = [c for c in IMAGENETX_COLUMNS[:2] if c not in header]
     if missing:
         raise IngestError(path, f"missing column(s) {missing}; the header has {header}.", row=None,
                           fix="name the columns file_name,predicted_class[,predicted_probability].")
-    dups = sorted({c for c in header if header.count(c) > 1})
+    dups = sorted(c for c, n in Counter(header).items() if n > 1)
     if dups:
-        raise IngestError(path, f"column(s) {dups} appear more than once in the header.", fix="keep one of each.")
-    fast = _fast_imagenetx(text, header, index)
+        raise IngestError(path, f"column(s) {dups[:10]} appear more than once in the header.", fix="keep one of each.")
+    fast = _fast_imagenetx(raw, body_offset, header, index)
     if fast is not None:
         names, pos, top1, prob = fast
         return align_rows(path, model or path.stem, index, names, top1, prob=prob, row_offset=2, positions=pos)
-    frame = _parse(path, text, header=0, n_fields=len(header), hint=hint)
+    _check_lines(path, raw, len(header))
+    frame = _parse(path, _decode(path, raw), header=0, n_fields=len(header), hint=hint)
     frame.columns = [str(c).strip() for c in frame.columns]
     _check_filled(path, frame, [c for c in IMAGENETX_COLUMNS if c in frame.columns], 2, hint)
     prob = frame["predicted_probability"].to_numpy() if "predicted_probability" in frame.columns else None
     topk, topk_column = _topk_columns(path, frame)
-    return align_rows(path, model or path.stem, index, frame["file_name"].str.strip().to_numpy(),
+    return align_rows(path, model or path.stem, index, frame["file_name"].astype(str).str.strip().to_numpy(),
                       frame["predicted_class"].to_numpy(), prob=prob, topk=topk, row_offset=2,
                       topk_column=topk_column)
 
@@ -93,15 +171,16 @@ def _topk_columns(path: Path, frame: pd.DataFrame) -> tuple[np.ndarray | None, s
     return np.array(cells, dtype=object), col
 
 
-def _read_headerless(path, text, first, model, index, hint) -> Predictions:
+def _read_headerless(path, raw, first, model, index, hint) -> Predictions:
     n_fields = len(first)
     if n_fields not in (2, 3):
         raise IngestError(path, f"expected 2 or 3 fields per row (file,top1[,target]), but the first row has "
                           f"{n_fields}.", row=1, fix="write rows as file_name,predicted_class[,target].")
-    frame = _parse(path, text, header=None, n_fields=n_fields, hint=hint)
+    _check_lines(path, raw, n_fields)
+    frame = _parse(path, _decode(path, raw), header=None, n_fields=n_fields, hint=hint)
     frame.columns = ["file", "top1", "target"][:n_fields]
     _check_filled(path, frame, list(frame.columns), 1, hint)
-    names = frame["file"].str.strip().to_numpy()
+    names = frame["file"].astype(str).str.strip().to_numpy()
     pred = align_rows(path, model or path.stem, index, names, frame["top1"].to_numpy(), row_offset=1,
                       name_column="file (column 1)", class_column="top1 (column 2)")
     if n_fields == 3:
@@ -118,12 +197,13 @@ def _read_headerless(path, text, first, model, index, hint) -> Predictions:
     return pred
 
 
-def _fast_imagenetx(text: str, header: list[str], index: ImageIndex):
-    """Well-formed ImageNet-X CSV of canonical validation names: parse with pyarrow (several times faster).
+def _fast_imagenetx(raw: bytes, offset: int, header: list[str], index: ImageIndex):
+    """Well-formed ImageNet-X CSV of canonical validation names: parse the bytes with pyarrow's multi-threaded
+    reader (no Python-level decode) and validate the columns vectorised.
 
     Returns ``(names, positions, top1, prob)`` or None whenever anything is unusual (other index, other
-    columns, spaces, empty fields, unparsable values...): the pandas path then reads the file and reports the
-    exact row and column of the problem.
+    columns, spaces, empty fields, unparsable values, invalid UTF-8...): the careful pandas path then reads the
+    file and reports the exact row and column of the problem.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -132,11 +212,17 @@ def _fast_imagenetx(text: str, header: list[str], index: ImageIndex):
 
     if index.name != "imagenet-val" or any(c not in IMAGENETX_COLUMNS for c in header):
         return None
+    if (b"x" in raw or b"X" in raw) and (b"0x" in raw or b"0X" in raw):
+        # pyarrow parses hexadecimal integers; the careful path refuses them (memchr first: "0x" is slow to find)
+        return None
     types = {"file_name": pa.string(), "predicted_class": pa.int64(), "predicted_probability": pa.float64()}
     try:
-        table = pacsv.read_csv(io.BytesIO(text.encode("utf-8")), convert_options=pacsv.ConvertOptions(
-            column_types={c: types[c] for c in header}, strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(raw).slice(min(offset, len(raw)))),
+            read_options=pacsv.ReadOptions(column_names=header),
+            convert_options=pacsv.ConvertOptions(column_types={c: types[c] for c in header}, strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
         return None
     if table.num_rows == 0 or any(table.column(c).null_count for c in table.column_names):
         return None
@@ -156,7 +242,8 @@ def _parse(path: Path, text: str, *, header, n_fields: int, hint: str) -> pd.Dat
     except pd.errors.ParserError as exc:
         msg = str(exc)
         line = _parser_line(msg)
-        raise IngestError(path, f"row has more fields than the {n_fields} expected ({msg.strip()}).", row=line,
+        shown = " ".join(msg.split())[:300]
+        raise IngestError(path, f"row has more fields than the {n_fields} expected ({shown}).", row=line,
                           fix="check the delimiter (must be ',') and quote file names that contain commas.") from None
     except pd.errors.EmptyDataError:
         raise IngestError(path, "the file holds no rows.", fix="write one row per image.") from None
@@ -173,15 +260,6 @@ def _check_filled(path: Path, frame: pd.DataFrame, columns: list[str], row_offse
             last = i == len(frame) - 1
             raise IngestError(path, f"row has an empty or missing field.{hint if last else ''}", row=i + row_offset,
                               column=col, fix="re-export the file; every row needs a value in every column.")
-
-
-def _lines(text: str):
-    start = 0
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        yield text[start:end]
-        start = end + 1
 
 
 def _parser_line(message: str) -> int | None:

@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 
 from ..constants import N_CLASSES
-from ..exceptions import IngestError
 from ..datasets._index import ImageIndex
+from ..exceptions import IngestError
 from ..predictions import Predictions, top_k_from_scores
-from ._common import align_rows, check_kind
+from ._common import align_rows, check_kind, describe
 
 __all__ = ["read_timm", "is_timm_csv", "is_timm_parquet", "TIMM_EXTENSIONS"]
 
@@ -160,7 +160,7 @@ def _json_frame(path: Path, text: str) -> pd.DataFrame:
         try:
             return pd.DataFrame(data["data"], columns=data["columns"])
         except (ValueError, TypeError) as exc:
-            raise IngestError(path, f"the 'data' rows do not match the 'columns' ({exc}).", fix=FIX) from None
+            raise IngestError(path, f"the 'data' rows do not match the 'columns' ({describe(exc)}).", fix=FIX) from None
     if isinstance(data, dict):  # orient="index": {file name: {column: value}}
         bad = next((k for k, v in data.items() if not isinstance(v, dict)), None)
         if bad is not None:
@@ -181,7 +181,7 @@ def _parquet_frame(path: Path) -> pd.DataFrame:
     try:
         frame = pq.read_table(path).to_pandas()
     except Exception as exc:  # pyarrow raises ArrowInvalid / OSError subclasses for damaged files
-        raise IngestError(path, f"cannot read the Parquet data ({type(exc).__name__}: {exc}); the file is truncated "
+        raise IngestError(path, f"cannot read the Parquet data ({describe(exc)}); the file is truncated "
                           "or corrupt.", fix="re-export or re-download the file.") from None
     if frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()  # timm stores the file name as the table's index
