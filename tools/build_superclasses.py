@@ -21,7 +21,12 @@ Evidence used, and only this:
   first in the decision order, so none of those may share a superclass);
 * the CLIP prompt counts ("out of N", spec §8b) of ``most_common_fg-OOV.txt`` for the entries whose predicted
   class has an **even** WordNet offset, as a reward. The odd half is held out: this tool never computes it
-  (``errorscope.taxonomy._prompt_counts.prompt_count_agreement(..., half="even")``).
+  (``errorscope.taxonomy._prompt_counts.prompt_count_evidence().rows("even")``);
+* as further must-links, the in-vocabulary classes among the printed top-5 proposals of those even rows that
+  steps 1, 3 and 4 do not propose (only step 2, a superclass-mate of the prediction, can have put them there).
+
+``--validate`` fits on the even offsets divisible by 4 only and prints the agreement on the other even ones:
+the weights were chosen that way, never on the odd half.
 
 Never used: the paper's per-model category counts or shares, and the published superclass counts (235
 superclasses, 5,476 pairs, ...), which are reported afterwards, not targeted.
@@ -31,7 +36,8 @@ such node), then hill-climb with sideways moves (fixed seed) over the moves "a W
 subtree) leaves its group / joins another group / starts a group with a neighbour / joins a second group" and
 "two groups merge", accepting a move when the objective does not drop:
 
-    even prompt counts reproduced + must-link weight x must-link entries satisfied
+    even prompt counts reproduced (a count off by d earns shape / (1 + d))
+    + must-link weight x must-link entries satisfied (listing entries and top-5 proposals of even rows)
     - node weight x (WordNet nodes needed to write the groups beyond one per group)
 
 Moves that break coherence or a cannot-link are never made.
