@@ -5,9 +5,16 @@ Semantics (Peychev et al. 2023, superclasses): a superclass is a list of predica
 the class itself included); the class is a member if **any** predicate holds. Classes that match no
 superclass get a singleton superclass named by their wnid. ``same(a, b)`` iff their superclass sets meet.
 
-The authors' definitions are not public. The default definitions, ``superclasses.toml`` in this package, are
-errorscope's own reconstruction (see ``tools/build_superclasses.py`` and ``docs/taxonomy.md`` for how they
-were derived and how well they agree with every published invariant). Pass ``path=`` to use another file
+The authors' definitions are not public. errorscope ships two reconstructions, named in :data:`SUPERCLASS_SETS`:
+
+* ``reconstruction-v1`` (default, ``superclasses.toml``): fitted to the published listings and counts; it keeps
+  the paper's fine-grained share within 4.4 points on the 14 same-weight models, but some groups chain
+  unrelated WordNet branches (one joins two retriever breeds with churches and poles);
+* ``wordnet-coherent-v2`` (``superclasses_coherent.toml``, built by ``tools/build_superclasses.py``): every
+  group lies under one recorded WordNet ancestor, never a top-level node.
+
+Neither reproduces the held-out half of the authors' CLIP prompt counts well (23.5 % and 24.9 %;
+:mod:`errorscope.taxonomy._prompt_counts`, ``docs/taxonomy.md``). Pass a set's name, or ``path=`` to another file
 in the same format, for example a JSON-lines file of the authors' format (``{"name": [[lemma, ...], ...]}``
 per line).
 """
@@ -32,10 +39,16 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover
     import tomli as _toml  # type: ignore[no-redef]
 
-__all__ = ["Superclasses", "load_superclasses", "DEFAULT_SOURCE"]
+__all__ = ["Superclasses", "load_superclasses", "DEFAULT_SOURCE", "SUPERCLASS_SETS", "DEFAULT_SUPERCLASSES"]
 
-#: Label of the package's own definitions in every output.
-DEFAULT_SOURCE = "errorscope-reconstruction-v1"
+#: The superclass sets shipped with the package: name -> (file in this package, label in every output).
+SUPERCLASS_SETS: dict[str, tuple[str, str]] = {
+    "reconstruction-v1": ("superclasses.toml", "errorscope-reconstruction-v1"),
+    "wordnet-coherent-v2": ("superclasses_coherent.toml", "errorscope-wordnet-coherent-v2"),
+}
+DEFAULT_SUPERCLASSES = "reconstruction-v1"
+#: Label of the package's default definitions in every output.
+DEFAULT_SOURCE = SUPERCLASS_SETS[DEFAULT_SUPERCLASSES][1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,10 +114,11 @@ class Superclasses:
         return int(np.triu(self.same, 1).sum())
 
 
-def _read_definitions(path: Path | None) -> tuple[dict[str, list[list[str]]], str]:
-    if path is None:
-        text = _ir.files(__package__).joinpath("superclasses.toml").read_text(encoding="utf-8")
-        return _parse_toml(text, "superclasses.toml"), DEFAULT_SOURCE
+def _read_definitions(path: Path | str | None) -> tuple[dict[str, list[list[str]]], str]:
+    if path is None or str(path) in SUPERCLASS_SETS:
+        file, label = SUPERCLASS_SETS[DEFAULT_SUPERCLASSES if path is None else str(path)]
+        text = _ir.files(__package__).joinpath(file).read_text(encoding="utf-8")
+        return _parse_toml(text, file), label
     path = Path(path)
     if not path.is_file():
         raise IngestError(path, "no such superclass definition file.", fix="check the path.")
@@ -181,7 +195,8 @@ def load_superclasses(path: str | Path | None = None) -> Superclasses:
     Parameters
     ----------
     path : str or Path, optional
-        A definitions file; None reads the package's ``superclasses.toml``.
+        A name of :data:`SUPERCLASS_SETS` (``"reconstruction-v1"``, ``"wordnet-coherent-v2"``) or a
+        definitions file; None reads the default set (:data:`DEFAULT_SUPERCLASSES`).
 
     Returns
     -------
@@ -194,4 +209,6 @@ def load_superclasses(path: str | Path | None = None) -> Superclasses:
     >>> bool(sc.same[271, 272]), bool(sc.same[175, 226])  # red wolf ~ coyote; otterhound vs briard
     (True, False)
     """
-    return _load(None if path is None else str(Path(path).resolve()))
+    if path is None or str(path) in SUPERCLASS_SETS:
+        return _load(None if path is None else str(path))
+    return _load(str(Path(path).resolve()))

@@ -31,8 +31,9 @@ def register(subparsers) -> None:
                    "--shankar-file, else real)")
     p.add_argument("--shankar-file", type=Path, default=None,
                    help="a human_accuracy_v3.0.0.json to use instead of the data resource")
-    p.add_argument("--superclasses", type=Path, default=None,
-                   help="superclass definitions (TOML of this package's format, or the authors' JSON lines)")
+    p.add_argument("--superclasses", default=None, metavar="NAME|PATH",
+                   help="superclass set: reconstruction-v1 (default), wordnet-coherent-v2, or a definitions file "
+                   "(TOML of this package's format, or the authors' JSON lines)")
     p.add_argument("--imagenet-a", type=Path, default=None, metavar="DIR",
                    help="the predictions are on ImageNet-A: its folder (<wnid>/<file>) defines the image index")
     p.add_argument("--out", type=Path, default=None, help="output directory")
