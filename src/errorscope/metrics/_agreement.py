@@ -1,0 +1,134 @@
+"""Error consistency (Geirhos et al. 2020): Cohen's kappa on trial-by-trial correctness, pairwise and as a matrix.
+
+For two models with accuracies p1, p2 on the same n images, the agreement expected from independent errors is
+``c_exp = p1 p2 + (1 - p1)(1 - p2)``; with the observed agreement ``c_obs`` (share of images both get right or
+both get wrong) the error consistency is ``kappa = (c_obs - c_exp) / (1 - c_exp)``.
+
+The confidence interval is Wald's with Cohen's (1960) large-sample standard error
+``se = sqrt(c_obs (1 - c_obs) / (n (1 - c_exp)^2))`` (it treats ``c_exp`` as known, as Geirhos et al. do when
+they test against it).
+
+The matrix for M models is built from matrix products of the (M, n) 0/1 correctness matrix: ``C = X X^T`` counts
+the images both models get right, the row sums give each model's correct count, and both-wrong follows as
+``n - s_i - s_j + C_ij``. float32 products are exact for counts below 2**24, and the product runs over column
+chunks, so memory stays at O(M^2 + M * chunk).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm
+
+from ..exceptions import InvalidInputError
+
+__all__ = ["error_consistency", "kappa_from_counts", "consistency_matrix", "agreement_counts"]
+
+
+def kappa_from_counts(both_correct, correct_a, correct_b, n, *, confidence: float = 0.95):
+    """Kappa and its interval from the counts (vectorised).
+
+    Parameters
+    ----------
+    both_correct : int or array
+        Images both models get right.
+    correct_a, correct_b : int or array
+        Images each model gets right.
+    n : int or array
+        Images both models are scored on.
+    confidence : float
+        Coverage of the Wald interval.
+
+    Returns
+    -------
+    kappa, ci_low, ci_high : float arrays
+        NaN where ``c_exp == 1`` (both models all right or all wrong: kappa is undefined).
+    """
+    n = np.asarray(n, dtype=np.float64)
+    bc = np.asarray(both_correct, dtype=np.float64)
+    sa = np.asarray(correct_a, dtype=np.float64)
+    sb = np.asarray(correct_b, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bw = n - sa - sb + bc
+        c_obs = (bc + bw) / n
+        p1, p2 = sa / n, sb / n
+        c_exp = p1 * p2 + (1 - p1) * (1 - p2)
+        kappa = (c_obs - c_exp) / (1 - c_exp)
+        se = np.sqrt(c_obs * (1 - c_obs) / n) / (1 - c_exp)
+    z = norm.ppf(0.5 + confidence / 2)
+    undefined = ~(c_exp < 1)
+    kappa = np.where(undefined, np.nan, kappa)
+    return kappa, np.where(undefined, np.nan, kappa - z * se), np.where(undefined, np.nan, kappa + z * se)
+
+
+def error_consistency(correct_a, correct_b, *, confidence: float = 0.95) -> tuple[float, float, float, int]:
+    """Error consistency of two models on the same images.
+
+    Parameters
+    ----------
+    correct_a, correct_b : bool arrays of shape (n,)
+        Trial-by-trial correctness of the two models on the same images.
+    confidence : float
+        Coverage of the interval (Wald, Cohen's large-sample standard error).
+
+    Returns
+    -------
+    kappa, ci_low, ci_high : float
+    n : int
+        Images the numbers rest on.
+
+    Examples
+    --------
+    >>> k, lo, hi, n = error_consistency([True, True, False, False], [True, True, False, False])
+    >>> k, n
+    (1.0, 4)
+    """
+    a = np.asarray(correct_a, dtype=bool)
+    b = np.asarray(correct_b, dtype=bool)
+    if a.shape != b.shape or a.ndim != 1:
+        raise InvalidInputError(f"Expected two 1-d correctness arrays of the same length, got {a.shape} and {b.shape}.")
+    k, lo, hi = kappa_from_counts(int((a & b).sum()), int(a.sum()), int(b.sum()), len(a), confidence=confidence)
+    return float(k), float(lo), float(hi), len(a)
+
+
+def agreement_counts(correct: np.ndarray, *, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Both-correct counts ``C = X X^T`` (float64, M x M) and per-model correct counts of a bool (M, n) matrix.
+
+    The product runs in float32 over column chunks of ``chunk`` images (exact: every partial count is an integer
+    below 2**24), accumulated in float64.
+    """
+    x = np.asarray(correct)
+    if x.ndim != 2 or x.dtype != bool:
+        raise InvalidInputError(f"Expected a bool (M, n) correctness matrix, got dtype {x.dtype} shape {x.shape}.")
+    if chunk < 1 or chunk >= 1 << 24:
+        raise InvalidInputError(f"Expected `chunk` in 1..{(1 << 24) - 1}, got {chunk}.")
+    m, n = x.shape
+    both = np.zeros((m, m), dtype=np.float64)
+    for start in range(0, n, chunk):
+        block = x[:, start:start + chunk].astype(np.float32)
+        both += block @ block.T
+    return both, x.sum(axis=1).astype(np.float64)
+
+
+def consistency_matrix(correct: np.ndarray, *, chunk: int = 8192, confidence: float = 0.95):
+    """M x M error-consistency matrix of M models scored on the same n images.
+
+    Parameters
+    ----------
+    correct : bool array (M, n)
+        Correctness of each model on the same images (restrict to images every model covers first).
+    chunk : int
+        Images per block of the matrix product (bounds memory at O(M * chunk) besides the M x M outputs).
+    confidence : float
+        Coverage of the intervals.
+
+    Returns
+    -------
+    kappa, ci_low, ci_high : float32 arrays (M, M)
+        The diagonal is 1 where defined.
+    """
+    both, s = agreement_counts(correct, chunk=chunk)
+    n = correct.shape[1]
+    out = []
+    for arr in kappa_from_counts(both, s[:, None], s[None, :], n, confidence=confidence):
+        out.append(arr.astype(np.float32))
+    return tuple(out)
