@@ -111,3 +111,57 @@ def test_matrix_against_pairwise_loop():
             assert kappa[i, j] == pytest.approx(wk, abs=1e-6)
             assert lo[i, j] == pytest.approx(wk - 1.959963984540054 * se, abs=1e-5)
     assert kappa_from_counts(5, 5, 5, 10)[0] == pytest.approx(1.0)
+
+
+def test_population_matrix_against_pairwise_loop_on_real_models(data_dir):
+    from errorscope.diff import error_consistency_matrix
+    from errorscope.readers import read_population
+
+    pop = read_population(data_dir / "predictions" / "shavit_analysing_relations")
+    res = error_consistency_matrix(pop, factors=True)
+    t = pop.index.labels
+    correct = pop.top1 == t[None, :]
+    rng = np.random.default_rng(4)
+    pairs = [tuple(rng.choice(len(pop), 2, replace=False)) for _ in range(6)]
+    import json
+    import importlib.resources as ir
+
+    pose = np.zeros(len(t), dtype=bool)
+    protos = {l.strip() for l in open(ir.files("imagenet_x") / "annotations" / "prototypical_paths.csv")}
+    for line in open(ir.files("imagenet_x") / "annotations" / "imagenet_x_val_top_factor.jsonl"):
+        row = json.loads(line)
+        if row["pose"] and row["file_name"] not in protos:
+            pose[int(row["file_name"][15:23]) - 1] = True
+    for i, j in pairs:
+        wk, _ = slow_kappa(list(correct[i, ::7]), list(correct[j, ::7]))  # the loop on a sample of the images ...
+        k, _, _, _ = error_consistency(correct[i, ::7], correct[j, ::7])
+        assert k == pytest.approx(wk, rel=1e-9)
+        full, _ = slow_kappa(list(correct[i]), list(correct[j]))  # ... and on all of them vs the matrix
+        assert res.kappa[i, j] == pytest.approx(full, abs=1e-6)
+        pk, _ = slow_kappa(list(correct[i, pose]), list(correct[j, pose]))
+        assert res.by_factor["pose"][i, j] == pytest.approx(pk, abs=1e-6)
+    assert res.factor_n["pose"] == int(pose.sum())
+    order = res.order()
+    assert sorted(order.tolist()) == list(range(len(pop)))
+    table = res.table()
+    assert len(table) == 17 * len(pop) * (len(pop) - 1) // 2
+
+
+def test_heatmap_draws_in_cluster_order():
+    from errorscope.diff import cluster_order
+    from errorscope.plots import plot_consistency_heatmap
+
+    # two blocks of models with high kappa inside, low across; interleaved on input
+    k = np.full((6, 6), 0.1)
+    for block in ([0, 2, 4], [1, 3, 5]):
+        for i in block:
+            for j in block:
+                k[i, j] = 0.8
+    np.fill_diagonal(k, 1.0)
+    order = cluster_order(k)
+    assert {frozenset(order[:3].tolist()), frozenset(order[3:].tolist())} == {frozenset({0, 2, 4}),
+                                                                            frozenset({1, 3, 5})}
+    names = [f"m{i}" for i in range(6)]
+    fig = plot_consistency_heatmap(k, names, order)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == [names[i] for i in order]

@@ -3,11 +3,15 @@
 * :func:`diff`: fixed / broken images of model B against model A, McNemar's exact test overall and per factor,
   metaclass, class and taxonomy category (Holm-adjusted), category transitions, error consistency with its
   interval, a per-image table with the known label errors flagged.
+* :func:`error_consistency_matrix`: the M x M kappa matrix of a population (and per factor), as matrix products;
+  :func:`cluster_order` orders it for the clustered heatmap.
 """
 
 from ._diff import STATUS, DiffResult, as_predictions, diff
+from ._kappa import ConsistencyResult, cluster_order, error_consistency_matrix
 
-__all__ = ["diff", "DiffResult", "as_predictions", "STATUS"]
+__all__ = ["diff", "DiffResult", "as_predictions", "STATUS", "error_consistency_matrix", "ConsistencyResult",
+           "cluster_order"]
 
 
 # ``errorscope.diff`` names both this package and the function: once the package is imported, Python binds the

@@ -11,7 +11,7 @@ they test against it).
 The matrix for M models is built from matrix products of the (M, n) 0/1 correctness matrix: ``C = X X^T`` counts
 the images both models get right, the row sums give each model's correct count, and both-wrong follows as
 ``n - s_i - s_j + C_ij``. float32 products are exact for counts below 2**24, and the product runs over column
-chunks, so memory stays at O(M^2 + M * chunk).
+chunks and the kappas over row blocks, so memory stays at O(M^2) float32 plus O(M * chunk).
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ def agreement_counts(correct: np.ndarray, *, chunk: int = 8192) -> tuple[np.ndar
     return both, x.sum(axis=1).astype(np.float64)
 
 
-def consistency_matrix(correct: np.ndarray, *, chunk: int = 8192, confidence: float = 0.95):
+def consistency_matrix(correct: np.ndarray, *, chunk: int = 8192, confidence: float = 0.95,
+                       intervals: bool = True, rows: int = 256):
     """M x M error-consistency matrix of M models scored on the same n images.
 
     Parameters
@@ -120,15 +121,44 @@ def consistency_matrix(correct: np.ndarray, *, chunk: int = 8192, confidence: fl
         Images per block of the matrix product (bounds memory at O(M * chunk) besides the M x M outputs).
     confidence : float
         Coverage of the intervals.
+    intervals : bool
+        False returns the kappa matrix only (one M x M float32 array instead of three).
+    rows : int
+        Rows per block when turning counts into kappas (bounds the float64 temporaries at O(rows * M)).
 
     Returns
     -------
     kappa, ci_low, ci_high : float32 arrays (M, M)
-        The diagonal is 1 where defined.
+        The diagonal is 1 where defined; only ``kappa`` when ``intervals`` is False.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [1, 0, 1, 0]], dtype=bool)
+    >>> consistency_matrix(x, intervals=False).round(3).tolist()
+    [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
-    both, s = agreement_counts(correct, chunk=chunk)
-    n = correct.shape[1]
-    out = []
-    for arr in kappa_from_counts(both, s[:, None], s[None, :], n, confidence=confidence):
-        out.append(arr.astype(np.float32))
-    return tuple(out)
+    x = np.asarray(correct)
+    if x.ndim != 2 or x.dtype != bool:
+        raise InvalidInputError(f"Expected a bool (M, n) correctness matrix, got dtype {x.dtype} shape {x.shape}.")
+    if chunk < 1 or chunk >= 1 << 24:
+        raise InvalidInputError(f"Expected `chunk` in 1..{(1 << 24) - 1}, got {chunk}.")
+    m, n = x.shape
+    # float32 sums of integer counts are exact below 2**24 images; beyond that accumulate in float64
+    both = np.zeros((m, m), dtype=np.float32 if n < 1 << 24 else np.float64)
+    s = np.zeros(m, dtype=np.float64)
+    for start in range(0, n, chunk):
+        block = x[:, start:start + chunk].astype(np.float32)
+        part = block @ block.T  # integer counts below 2**24: exact in float32
+        both += part
+        s += block.sum(axis=1, dtype=np.float64)
+    kappa = np.empty((m, m), dtype=np.float32)
+    lo = np.empty((m, m), dtype=np.float32) if intervals else None
+    hi = np.empty((m, m), dtype=np.float32) if intervals else None
+    for r in range(0, m, rows):
+        k, l, h = kappa_from_counts(both[r:r + rows], s[r:r + rows, None], s[None, :], n, confidence=confidence)
+        kappa[r:r + rows] = k
+        if intervals:
+            lo[r:r + rows] = l
+            hi[r:r + rows] = h
+    return (kappa, lo, hi) if intervals else kappa
