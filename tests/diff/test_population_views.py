@@ -93,3 +93,18 @@ def test_per_class_and_confusions(pop):
     assert (int(first.target), int(first.predicted)) == min(k for k, v in pairs.items() if v == best)
     maillot = conf[(conf.target == 638) & (conf.predicted == 639)]
     assert len(maillot) and (maillot.target_name != maillot.predicted_name).all()
+
+
+def test_taxonomy_per_image_table_flags_the_label_errors(pop, mturk):
+    from errorscope.results._schema import PER_IMAGE
+    from errorscope.taxonomy import classify
+
+    res = classify(pop.select(pop.models[:2]), "real")
+    frame = PER_IMAGE.validate(res.per_image_frame())
+    confirmed = {f"ILSVRC2012_val_{e['id']:08d}.JPEG" for e in mturk if e["mturk"]["given"] < 3}
+    for m, g in frame.groupby("model", observed=True):
+        flagged = set(g.loc[g["label_error"], "file_name"].astype(str))
+        assert flagged == confirmed
+    errors = res.per_image_frame(errors_only=True)
+    assert errors["label_error"].sum() < 2 * 2916
+    assert errors["real_rejects_label"].any()

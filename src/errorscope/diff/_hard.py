@@ -54,7 +54,7 @@ def _mode_per_column(values: np.ndarray, valid: np.ndarray, n_values: int) -> tu
 
 
 def hard_images(population: Population, *, threshold: float = 0.5, min_models: int = 2,
-                taxonomy: bool = True, labels: str = "real") -> HardImages:
+                taxonomy: bool = True, labels: str = "real", taxonomy_result=None) -> HardImages:
     """The images most models of ``population`` get wrong.
 
     Parameters
@@ -69,6 +69,8 @@ def hard_images(population: Population, *, threshold: float = 0.5, min_models: i
         Give the most frequent taxonomy category of the errors (runs :func:`errorscope.taxonomy.classify`).
     labels : {"real", "shankar"}
         Multi-label source of the taxonomy.
+    taxonomy_result : TaxonomyResult, optional
+        The population's taxonomy, already computed (same models in the same order), instead of running it.
 
     Returns
     -------
@@ -98,7 +100,9 @@ def hard_images(population: Population, *, threshold: float = 0.5, min_models: i
         from ..taxonomy import categories as cat
         from ..taxonomy.engine import classify
 
-        res = classify(population, labels)
+        res = taxonomy_result
+        if res is None or list(res.models) != list(population.models):
+            res = classify(population, labels)
         label_source = res.label_source
         pos = population.index.positions(res.labels.file_names)
         codes = np.full(top1.shape, -1, dtype=np.int64)

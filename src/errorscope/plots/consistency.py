@@ -9,7 +9,7 @@ import numpy as np
 from ..exceptions import InvalidInputError
 from ._base import pyplot
 
-__all__ = ["plot_consistency_heatmap"]
+__all__ = ["plot_consistency_heatmap", "plot_diff_factors"]
 
 
 def plot_consistency_heatmap(kappa: np.ndarray, models: Sequence[str], order: Sequence[int] | None = None, *,
@@ -58,6 +58,46 @@ def plot_consistency_heatmap(kappa: np.ndarray, models: Sequence[str], order: Se
         ax.set_xlabel(f"{m} models (clustered order)")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="kappa (diagonal left blank)")
     ax.set_title(title)
+    if note:
+        fig.text(0.01, 0.005, note, fontsize=7, ha="left", va="bottom")
+    fig.tight_layout()
+    return fig
+
+
+def plot_diff_factors(groups, *, model_a: str, model_b: str, alpha: float = 0.05, note: str = ""):
+    """Fixed and broken images per group of a diff (``diff_groups`` rows of one group type), as paired bars.
+
+    Parameters
+    ----------
+    groups : DataFrame
+        Rows with ``group, fixed, broken, p_holm`` (e.g. :meth:`errorscope.diff.DiffResult.factor_table`).
+    model_a, model_b : str
+        Names for the legend.
+    alpha : float
+        Groups with ``p_holm < alpha`` get a star.
+    note : str
+        A line under the plot (the basis).
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    missing = [c for c in ("group", "fixed", "broken", "p_holm") if c not in groups.columns]
+    if missing:
+        raise InvalidInputError(f"Expected diff group rows with columns group, fixed, broken, p_holm; {missing} missing.")
+    plt = pyplot()
+    from ._base import PALETTE, pretty
+
+    y = np.arange(len(groups))
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(groups) + 1.6))
+    ax.barh(y - 0.2, groups["fixed"], height=0.4, color=PALETTE[1], label=f"fixed: {model_a} wrong, {model_b} right")
+    ax.barh(y + 0.2, groups["broken"], height=0.4, color=PALETTE[4], label=f"broken: {model_a} right, {model_b} wrong")
+    labels = [pretty(g) + (" *" if p < alpha else "") for g, p in zip(groups["group"], groups["p_holm"])]
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("images")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(f"Fixed and broken images per group (* Holm-adjusted McNemar p < {alpha:g})", fontsize=9)
     if note:
         fig.text(0.01, 0.005, note, fontsize=7, ha="left", va="bottom")
     fig.tight_layout()
