@@ -186,9 +186,9 @@ def diff(a, b, *, labels: str = "real", which: str = "top", confidence: float = 
     a, b : Predictions, or a path to a prediction file (or a folder holding one)
         The two models, on the ImageNet validation images. Only images both cover are used; partial coverage
         warns (:class:`~errorscope.exceptions.PartialCoverageWarning`) and every output gives ``n``.
-    labels : {"real", "shankar"}
-        Multi-label source of the taxonomy categories ("real" covers all 50,000 images; "shankar" the 20,000 of
-        Shankar et al., the other images get no category).
+    labels : {"real", "shankar", "auto"}
+        Multi-label source of the taxonomy categories ("real", the default, covers all 50,000 images; "shankar"
+        the 20,000 of Shankar et al., the other images get no category; "auto" Shankar's when available).
     which : {"top", "multi"}
         ImageNet-X annotation file of the per-factor rows.
     confidence : float
@@ -213,8 +213,9 @@ def diff(a, b, *, labels: str = "real", which: str = "top", confidence: float = 
     """
     if which not in ("top", "multi"):
         raise InvalidInputError(f"Expected `which` to be 'top' or 'multi', but got {which!r}.")
-    if labels not in ("real", "shankar"):
-        raise InvalidInputError(f"Expected `labels` to be 'real' or 'shankar', but got {labels!r}.")
+    from ..taxonomy.labels import resolve_label_source
+
+    labels = resolve_label_source(labels)
     a = as_predictions(a, "model A")
     b = as_predictions(b, "model B")
     ctx.require_val(a.index)

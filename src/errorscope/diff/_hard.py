@@ -67,7 +67,7 @@ def hard_images(population: Population, *, threshold: float = 0.5, min_models: i
         Images covered by fewer models are left out.
     taxonomy : bool
         Give the most frequent taxonomy category of the errors (runs :func:`errorscope.taxonomy.classify`).
-    labels : {"real", "shankar"}
+    labels : {"real", "shankar", "auto"}
         Multi-label source of the taxonomy.
     taxonomy_result : TaxonomyResult, optional
         The population's taxonomy, already computed (same models in the same order), instead of running it.

@@ -68,7 +68,7 @@ def compare_views(pop, *, pair: tuple[str, str] | None = None, taxonomy_result=N
         The two models of the diff section; default the first two models (no diff with one model).
     taxonomy_result : TaxonomyResult, optional
         The report's taxonomy of ``pop`` (reused for the hard images' categories).
-    labels : {"real", "shankar"}
+    labels : {"real", "shankar", "auto"}
         Multi-label source of the taxonomy categories.
     images_dir : folder of validation images, optional
         Thumbnails of hard images.

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     p.add_argument("b", help="model B")
     p.add_argument("--store", default=os.environ.get(STORE_ENV),
                    help=f"read A and B from this store when they are not paths (default ${STORE_ENV})")
-    p.add_argument("--labels", choices=["real", "shankar"], default="real",
+    p.add_argument("--labels", choices=["real", "shankar", "auto"], default="real",
                    help="multi-label source of the taxonomy categories (default real: all 50,000 images)")
     p.add_argument("--which", choices=["top", "multi"], default="top", help="ImageNet-X annotation file")
     p.add_argument("--no-taxonomy", action="store_true", help="skip the taxonomy categories")
