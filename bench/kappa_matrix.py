@@ -82,7 +82,7 @@ def main() -> None:
     sub, t_sub, _ = measure(consistency_matrix, x[:k], chunk=args.chunk, intervals=False)
     diff = float(np.abs(sub - loop).max())
     print(f"matrix vs loop on the {k} models: max |difference| = {diff:.2e}; matrix {t_sub:.3f} s vs loop "
-          f"{t_loop:.2f} s (loop / matrix = {t_loop / t_sub:.2f}x: at this size BLAS start-up dominates)")
+          f"{t_loop:.2f} s (loop / matrix = {t_loop / t_sub:.2f}x at this small size)")
     print(f"ratio at {m:,} models: loop (extrapolated) / matrix = {t_loop_all / t_mat:,.0f}x")
 
 

@@ -93,7 +93,7 @@ def run(args) -> int:
             table = result.groups[result.groups["group_type"] == g]
             if g == "class":
                 table = table.sort_values("p_value", kind="stable")
-            plural = {"class": "classes", "category": "categories"}.get(g, g + "s")
+            plural = {"class": "classes", "category": "categories", "metaclass": "metaclasses"}.get(g, g + "s")
             print(f"\nper {g} (McNemar exact, Holm within {plural}; n = images of the {g} both models cover):")
             print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         moved = result.transitions[result.transitions["both_wrong"]].head(10)
