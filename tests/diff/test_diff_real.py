@@ -141,3 +141,20 @@ def test_real_rejects_label_from_file():
     want = [i for i, (s, t) in enumerate(zip(sets, labels)) if s and t not in s]
     got = np.flatnonzero(real_rejects_label())
     assert got.tolist() == want
+
+
+def test_cli_diff_bad_inputs(data_dir, tmp_path, capsys):
+    folder = data_dir / SHAVIT  # 15 prediction files: not one model
+    good = str(data_dir / SHAVIT / "topk_ids_resnet50.csv")
+    assert main(["diff", str(folder), good, "--no-taxonomy"]) == 1
+    err = capsys.readouterr().err
+    assert "15 models" in err and "expected one for model A" in err
+    assert main(["diff", str(tmp_path / "missing.csv"), good]) == 1
+    assert "no such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ILSVRC2012_val_00000001.JPEG,notanumber,65\n")
+    assert main(["diff", str(bad), good]) == 1
+    assert "bad.csv" in capsys.readouterr().err
+    (tmp_path / "afile").write_text("x")
+    assert main(["diff", good, good, "--no-taxonomy", "--out", str(tmp_path / "afile")]) == 1
+    assert "is a file" in capsys.readouterr().err

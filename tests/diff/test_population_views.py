@@ -108,3 +108,14 @@ def test_taxonomy_per_image_table_flags_the_label_errors(pop, mturk):
     errors = res.per_image_frame(errors_only=True)
     assert errors["label_error"].sum() < 2 * 2916
     assert errors["real_rejects_label"].any()
+
+
+def test_most_common_errors_flag_label_errors(pop, mturk):
+    from errorscope.taxonomy import classify
+    from errorscope.taxonomy.most_common import most_common
+
+    res = classify(pop, "real")
+    confirmed = {f"ILSVRC2012_val_{e['id']:08d}.JPEG" for e in mturk if e["mturk"]["given"] < 3}
+    entries = most_common(res, "fg", top=200)
+    assert entries and all(e["label_error"] == (e["file_name"] in confirmed) for e in entries)
+    assert any(e["label_error"] for e in entries)

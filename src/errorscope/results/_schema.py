@@ -237,7 +237,8 @@ CONSISTENCY = TableSchema("consistency", ("model_a", "model_b", "group"), (
     Column("model_b", "str", "second model"),
     Column("group", "str", "'all' or an ImageNet-X factor"),
     Column("kappa", "float", "error consistency: (c_obs - c_exp) / (1 - c_exp)"),
-    Column("ci_low", "float", "Wald interval, Cohen's large-sample standard error, lower bound"),
+    Column("ci_low", "float", "Wald interval, Cohen's large-sample standard error, lower bound (NaN for factor "
+           "rows: the per-factor matrices keep kappa only, to bound memory)"),
     Column("ci_high", "float", "upper bound"),
     Column("n", "int", "images both models cover (in the group)"),
 ))
