@@ -53,3 +53,24 @@ def test_report_cli_diff_pair_and_unknown(tmp_path, capsys, base_dir):
     assert main(["report", *files, "--out", str(tmp_path / "r2"), "--no-figures", "--no-taxonomy",
                  "--diff", "ViT", "nosuch"]) == 1
     assert "nosuch" in capsys.readouterr().err
+
+
+def test_hard_image_thumbnails_and_pair_cap(population, tmp_path):
+    from PIL import Image
+
+    from errorscope.report.compare import compare_views
+
+    folder = tmp_path / "val"
+    folder.mkdir()
+    plain = compare_views(population, figures=False)
+    first = plain.hard["file_name"].head(2).tolist()
+    for f in first:
+        Image.new("RGB", (40, 30), (200, 30, 30)).save(folder / f)
+    views = compare_views(population, figures=False, images_dir=folder, max_pairs=2)
+    assert views.examples["file_name"].tolist() == first
+    assert (views.examples["group"] == "hard images").all()
+    assert views.examples["src"].str.startswith("data:image/jpeg;base64,").all()
+    # 6 pairs of 4 models, capped to the 2 most and 2 least consistent
+    assert views.consistency_pairs == 6 and len(views.consistency) == 4
+    k = views.consistency["kappa"].to_numpy()
+    assert k[0] == plain.consistency["kappa"].max() and k[-1] == plain.consistency["kappa"].min()

@@ -23,7 +23,9 @@ class CompareViews:
     diff_summary : one row: ``model_a, model_b, n, acc_a, acc_b, fixed, broken, p_value, kappa, ci_low, ci_high``.
     diff_groups : the ``diff_groups`` rows (factor, metaclass and category; classes with p_holm < 0.05).
     diff_transitions : the both-wrong category moves (``diff_transitions`` rows).
-    consistency : the long ``consistency`` table (group ``all``), or None with one model.
+    consistency : the long ``consistency`` table (group ``all``), most consistent first (for many models only the
+        most and least consistent pairs), or None with one model.
+    consistency_pairs : the number of pairs of the population.
     consistency_n : images the matrix rests on.
     hard : the hardest images (``hard_images`` rows), at most ``n_hard``.
     hard_header : their definition and basis.
@@ -39,6 +41,7 @@ class CompareViews:
     diff_transitions: pd.DataFrame | None = None
     consistency: pd.DataFrame | None = None
     consistency_n: int = 0
+    consistency_pairs: int = 0
     hard: pd.DataFrame | None = None
     hard_header: str = ""
     label_errors: pd.DataFrame | None = None
@@ -58,7 +61,7 @@ def _figure_uri(fig, tmp: Path, name: str, dpi: int) -> str:
 
 def compare_views(pop, *, pair: tuple[str, str] | None = None, taxonomy_result=None, labels: str = "real",
                   images_dir: str | Path | None = None, figures: bool = True, n_hard: int = 50,
-                  n_worst: int = 10, n_examples: int = 12, dpi: int = 90) -> CompareViews:
+                  n_worst: int = 10, n_examples: int = 12, dpi: int = 90, max_pairs: int = 500) -> CompareViews:
     """Compute the comparison sections of a report for a population on the ImageNet validation images.
 
     Parameters
@@ -76,6 +79,8 @@ def compare_views(pop, *, pair: tuple[str, str] | None = None, taxonomy_result=N
         Draw the diff and consistency figures.
     n_hard, n_worst, n_examples : int
         Rows of the hard-image table, worst classes per model, hard-image thumbnails.
+    max_pairs : int
+        With more than ``2 * max_pairs`` pairs the pair table keeps the ``max_pairs`` most and least consistent.
     dpi : int
         Figure resolution.
 
@@ -120,7 +125,11 @@ def compare_views(pop, *, pair: tuple[str, str] | None = None, taxonomy_result=N
                     tmp, "diff_factors", dpi)
         if len(pop) >= 2:
             cons = error_consistency_matrix(pop)
-            views.consistency = cons.table()
+            pairs = cons.table().sort_values("kappa", ascending=False, kind="stable")
+            if len(pairs) > 2 * max_pairs:  # hundreds of models: the most and the least consistent pairs
+                pairs = pd.concat([pairs.head(max_pairs), pairs.tail(max_pairs)])
+            views.consistency = pairs.reset_index(drop=True)
+            views.consistency_pairs = len(cons.models) * (len(cons.models) - 1) // 2
             views.consistency_n = cons.n
             if figures:
                 from ..plots.consistency import plot_consistency_heatmap

@@ -102,7 +102,8 @@ def _compare_view(views) -> dict | None:
     if views is None:
         return None
     out: dict = {"diff_header": views.diff_header, "hard_header": views.hard_header,
-                 "consistency_n": views.consistency_n, "diff": None, "diff_groups": None, "diff_selects": [],
+                 "consistency_n": views.consistency_n, "consistency_pairs": views.consistency_pairs,
+                 "consistency_shown": 0 if views.consistency is None else len(views.consistency), "diff": None, "diff_groups": None, "diff_selects": [],
                  "transitions": None, "consistency": None, "hard": None, "label_errors": None, "worst": None}
     if views.diff_summary is not None:
         out["diff"] = _table(views.diff_summary, [
