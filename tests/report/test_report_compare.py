@@ -27,12 +27,14 @@ def test_report_compare_sections(population, tmp_path):
     a, b = population.top1[population.models.index("ResNet50")], population.top1[population.models.index("ViT")]
     assert (row.model_a, row.model_b) == ("ResNet50", "ViT")
     assert row.fixed == int(((a != t) & (b == t)).sum()) and row.broken == int(((a == t) & (b != t)).sum())
-    assert {"diff_factors", "consistency_heatmap"} <= set(v.figures)
+    assert {"diff_factors", "consistency_heatmap"} <= set(v.figures) <= set(ctx.figures)
     assert len(v.consistency) == 6 and v.consistency_n == 50000
     html = build_report(ctx)
     d = section(html, "diff")
     assert "ResNet50" in d and f"{int(row.fixed):,}" in d
     assert "Error consistency" in section(html, "consistency")
+    assert 'id="fig-consistency_heatmap"' in html and 'id="fig-diff_factors"' in html
+    assert 'href="#hard-images"' in html
     hard = section(html, "hard-images")
     assert "hard images" in hard
     assert "2,916" in section(html, "label-errors")

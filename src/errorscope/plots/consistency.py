@@ -41,7 +41,7 @@ def plot_consistency_heatmap(kappa: np.ndarray, models: Sequence[str], order: Se
         raise InvalidInputError(f"Expected a ({m}, {m}) kappa matrix for {m} models, got {kappa.shape}.")
     idx = np.arange(m) if order is None else np.asarray(order)
     plt = pyplot()
-    size = min(12.0, 3.0 + 0.18 * min(m, max_labels))
+    size = min(12.0, 5.0 + 0.18 * min(m, max_labels))
     fig, ax = plt.subplots(figsize=(size + 1.2, size))
     shown = np.array(kappa[np.ix_(idx, idx)], dtype=float)
     np.fill_diagonal(shown, np.nan)  # the diagonal (1) would squash the colour range of the pairs
@@ -56,8 +56,8 @@ def plot_consistency_heatmap(kappa: np.ndarray, models: Sequence[str], order: Se
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel(f"{m} models (clustered order)")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="kappa (diagonal left blank)")
-    ax.set_title(title)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="kappa (diagonal blank)")
+    ax.set_title(title, fontsize=10)
     if note:
         fig.text(0.01, 0.005, note, fontsize=7, ha="left", va="bottom")
     fig.tight_layout()

@@ -291,6 +291,8 @@ class ReportContext:
         if figures:
             fig_uris = {name: png_data_uri(paths[0]) for name, paths in drawer.collect().items()}
             step("figures")
+        if views is not None:
+            fig_uris.update(views.figures)
         return cls(summary=summary, factors=factors, mistakes=mistakes, taxonomy=taxonomy, comparison=comp,
                    figures=fig_uris, examples=examples, notes=notes, taxonomy_note=tax_note,
                    title=title or f"errorscope report: {', '.join(pop.models[:6])}{' …' if len(pop) > 6 else ''}",

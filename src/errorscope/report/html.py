@@ -45,6 +45,10 @@ def _cell(v, kind: str = "text", style: str = "") -> dict:
         return {"text": f"{int(v):,}", "value": str(int(v)), "cls": "", "style": style}
     if kind == "p1":
         return {"text": f"{float(v):.1f}", "value": f"{float(v):.6g}", "cls": "", "style": style}
+    if kind == "p":  # a p-value: small ones in scientific notation
+        v = float(v)
+        text = "< 1e-300" if v == 0 else (f"{v:.2e}" if v < 1e-3 else f"{v:.3f}")
+        return {"text": text, "value": f"{v:.6g}", "cls": "", "style": style}
     return {"text": str(v), "value": str(v), "cls": "text", "style": style}
 
 
@@ -62,6 +66,8 @@ def _json_value(v, kind: str):
         return None if _isnan(v) else str(v)
     if _isnan(v) or isinstance(v, str) or not np.isfinite(float(v)):
         return None
+    if kind == "p":
+        return float(f"{float(v):.4g}")
     return int(v) if kind == "int" else round(float(v), 6)
 
 
@@ -109,14 +115,14 @@ def _compare_view(views) -> dict | None:
         out["diff"] = _table(views.diff_summary, [
             ("model_a", "model A", "text"), ("model_b", "model B", "text"), ("n", "images both cover", "int"),
             ("acc_a", "top-1 A", "pct"), ("acc_b", "top-1 B", "pct"), ("fixed", "fixed (A wrong, B right)", "int"),
-            ("broken", "broken (A right, B wrong)", "int"), ("p_value", "McNemar exact p", "num"),
+            ("broken", "broken (A right, B wrong)", "int"), ("p_value", "McNemar exact p", "p"),
             ("kappa", "error consistency κ", "num"), ("ci_low", "κ low", "num"), ("ci_high", "κ high", "num")])
         g = views.diff_groups
         out["diff_groups"] = _data_table(g, [
             ("group_type", "group type", "text"), ("group", "group", "text"), ("n", "images", "int"),
             ("fixed", "fixed", "int"), ("broken", "broken", "int"), ("both_wrong", "both wrong", "int"),
-            ("acc_a", "top-1 A", "pct"), ("acc_b", "top-1 B", "pct"), ("p_value", "p", "num"),
-            ("p_holm", "p (Holm)", "num")])
+            ("acc_a", "top-1 A", "pct"), ("acc_b", "top-1 B", "pct"), ("p_value", "p", "p"),
+            ("p_holm", "p (Holm)", "p")])
         out["diff_selects"] = [_select(g, "group_type", 0, "group types")]
         out["transitions"] = _table(views.diff_transitions, [
             ("from_category", "A's category", "text"), ("to_category", "B's category", "text"),
