@@ -21,7 +21,7 @@ from scipy.stats import norm
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["error_consistency", "kappa_from_counts", "consistency_matrix", "agreement_counts"]
+__all__ = ["error_consistency", "kappa_from_counts", "consistency_matrix"]
 
 
 def kappa_from_counts(both_correct, correct_a, correct_b, n, *, confidence: float = 0.95):
@@ -88,25 +88,6 @@ def error_consistency(correct_a, correct_b, *, confidence: float = 0.95) -> tupl
         raise InvalidInputError(f"Expected two 1-d correctness arrays of the same length, got {a.shape} and {b.shape}.")
     k, lo, hi = kappa_from_counts(int((a & b).sum()), int(a.sum()), int(b.sum()), len(a), confidence=confidence)
     return float(k), float(lo), float(hi), len(a)
-
-
-def agreement_counts(correct: np.ndarray, *, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
-    """Both-correct counts ``C = X X^T`` (float64, M x M) and per-model correct counts of a bool (M, n) matrix.
-
-    The product runs in float32 over column chunks of ``chunk`` images (exact: every partial count is an integer
-    below 2**24), accumulated in float64.
-    """
-    x = np.asarray(correct)
-    if x.ndim != 2 or x.dtype != bool:
-        raise InvalidInputError(f"Expected a bool (M, n) correctness matrix, got dtype {x.dtype} shape {x.shape}.")
-    if chunk < 1 or chunk >= 1 << 24:
-        raise InvalidInputError(f"Expected `chunk` in 1..{(1 << 24) - 1}, got {chunk}.")
-    m, n = x.shape
-    both = np.zeros((m, m), dtype=np.float64)
-    for start in range(0, n, chunk):
-        block = x[:, start:start + chunk].astype(np.float32)
-        both += block @ block.T
-    return both, x.sum(axis=1).astype(np.float64)
 
 
 def consistency_matrix(correct: np.ndarray, *, chunk: int = 8192, confidence: float = 0.95,
