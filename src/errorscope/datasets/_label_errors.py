@@ -50,6 +50,7 @@ class LabelErrors:
 
     @property
     def n(self) -> int:
+        """Number of confirmed label errors."""
         return int(self.mask.sum())
 
 

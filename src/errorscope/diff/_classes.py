@@ -57,7 +57,20 @@ def per_class_accuracy(population: Population, *, confidence: float = 0.95) -> p
 
 
 def worst_classes(per_class: pd.DataFrame, *, k: int = 10) -> pd.DataFrame:
-    """The ``k`` classes of lowest accuracy per model (ties by class id) from a ``per_class`` table."""
+    """The ``k`` classes of lowest accuracy per model (ties by class id).
+
+    Parameters
+    ----------
+    per_class : DataFrame
+        A ``per_class`` table (:func:`per_class_accuracy`).
+    k : int
+        Classes per model.
+
+    Returns
+    -------
+    DataFrame
+        ``per_class`` rows, worst first within each model.
+    """
     PER_CLASS.validate(per_class)
     ordered = per_class.sort_values(["model", "accuracy", "class_id"], kind="stable")
     return ordered.groupby("model", sort=False, observed=True).head(k).reset_index(drop=True)
@@ -65,6 +78,13 @@ def worst_classes(per_class: pd.DataFrame, *, k: int = 10) -> pd.DataFrame:
 
 def top_confusions(population: Population, *, k: int = 20) -> pd.DataFrame:
     """The ``k`` most frequent (target, prediction) confusions per model, with how many are known label errors.
+
+    Parameters
+    ----------
+    population : Population
+        The models.
+    k : int
+        Confusions per model.
 
     Returns
     -------

@@ -73,7 +73,9 @@ class DiffResult:
         Images both models cover: every number rests on them (``n_images`` is the evaluation set).
     n_images : int
     kappa, ci_low, ci_high : float
-        Error consistency and its Wald interval (Cohen's large-sample standard error), ``confidence`` coverage.
+        Error consistency and its Wald interval (Cohen's large-sample standard error).
+    confidence : float
+        Coverage of the interval.
     per_image : DataFrame (``diff_per_image`` schema)
     groups : DataFrame (``diff_groups`` schema)
     transitions : DataFrame (``diff_transitions`` schema)
@@ -81,6 +83,8 @@ class DiffResult:
         Multi-label source of the taxonomy categories.
     which : str
         ImageNet-X annotation file of the factor rows.
+    notes : list of str
+        Remarks on the inputs.
     """
 
     model_a: str
@@ -109,15 +113,33 @@ class DiffResult:
         return self.per_image.loc[self.per_image["status"] == "broken", "file_name"].astype(str).tolist()
 
     def overall(self) -> pd.Series:
-        """The overall row of :attr:`groups`."""
+        """The overall row of :attr:`groups`.
+
+        Returns
+        -------
+        pandas.Series
+            The ``group_type == "overall"`` row.
+        """
         return self.groups[self.groups["group_type"] == "overall"].iloc[0]
 
     def factor_table(self) -> pd.DataFrame:
-        """The per-factor rows of :attr:`groups`."""
+        """The per-factor rows of :attr:`groups`.
+
+        Returns
+        -------
+        DataFrame
+            The ``group_type == "factor"`` rows.
+        """
         return self.groups[self.groups["group_type"] == "factor"].reset_index(drop=True)
 
     def header(self) -> str:
-        """What every number rests on, in one paragraph."""
+        """What every number rests on, in one paragraph.
+
+        Returns
+        -------
+        str
+            Models, n, label sources, the test and the ImageNet-X licence.
+        """
         from ..resources.imagenetx import LICENSE_NOTE
 
         o = self.overall()
@@ -177,7 +199,7 @@ def _categories(a: Predictions, b: Predictions, labels: str) -> tuple[np.ndarray
     return names[out[0]], names[out[1]], res.label_source
 
 
-def diff(a, b, *, labels: str = "real", which: str = "top", confidence: float = 0.95,
+def diff(a, b, *, labels: str = "auto", which: str = "top", confidence: float = 0.95,
          taxonomy: bool = True) -> DiffResult:
     """Compare model A with model B image by image.
 
@@ -186,9 +208,9 @@ def diff(a, b, *, labels: str = "real", which: str = "top", confidence: float = 
     a, b : Predictions, or a path to a prediction file (or a folder holding one)
         The two models, on the ImageNet validation images. Only images both cover are used; partial coverage
         warns (:class:`~errorscope.exceptions.PartialCoverageWarning`) and every output gives ``n``.
-    labels : {"real", "shankar", "auto"}
-        Multi-label source of the taxonomy categories ("real", the default, covers all 50,000 images; "shankar"
-        the 20,000 of Shankar et al., the other images get no category; "auto" Shankar's when available).
+    labels : {"auto", "real", "shankar"}
+        Multi-label source of the taxonomy categories: "real" covers all 50,000 images, "shankar" the 20,000 of
+        Shankar et al. (the other images get no category), "auto" (default) Shankar's when installed, else ReaL.
     which : {"top", "multi"}
         ImageNet-X annotation file of the per-factor rows.
     confidence : float
@@ -204,6 +226,7 @@ def diff(a, b, *, labels: str = "real", which: str = "top", confidence: float = 
     --------
     >>> import numpy as np
     >>> from errorscope.datasets import val_index
+    >>> from errorscope.predictions import Predictions
     >>> t = val_index().labels
     >>> a = Predictions.from_arrays("a", np.where(np.arange(50000) < 100, (t + 1) % 1000, t))
     >>> b = Predictions.from_arrays("b", np.where(np.arange(50000) < 40, (t + 1) % 1000, t))

@@ -38,6 +38,13 @@ class HardImages:
     label_source: str
 
     def header(self) -> str:
+        """The definition of the hard images and what they rest on.
+
+        Returns
+        -------
+        str
+            One sentence.
+        """
         return (f"{len(self.table):,} hard images: wrong (top-1 vs original labels) for more than "
                 f"{self.threshold:.0%} of the models covering them (at least {self.min_models} of {self.n_models}); "
                 f"taxonomy categories with {self.label_source} labels.")

@@ -49,7 +49,13 @@ class ConsistencyResult:
     which: str = "top"
 
     def table(self) -> pd.DataFrame:
-        """The long ``consistency`` table: one row per unordered pair (and factor), M (M - 1) / 2 rows per group."""
+        """The long ``consistency`` table: one row per unordered pair (and factor).
+
+        Returns
+        -------
+        DataFrame
+            ``consistency`` schema, M (M - 1) / 2 rows per group.
+        """
         i, j = np.triu_indices(len(self.models), k=1)
         names = np.array(self.models, dtype=object)
         frames = [pd.DataFrame({"model_a": names[i], "model_b": names[j], "group": "all",
@@ -61,7 +67,13 @@ class ConsistencyResult:
         return CONSISTENCY.validate(pd.concat(frames, ignore_index=True))
 
     def order(self) -> np.ndarray:
-        """Row order of the clustered heatmap (see :func:`cluster_order`)."""
+        """Row order of the clustered heatmap.
+
+        Returns
+        -------
+        numpy.ndarray
+            A permutation of the models (:func:`cluster_order` of :attr:`kappa`).
+        """
         return cluster_order(self.kappa)
 
 

@@ -17,6 +17,7 @@ chunks and the kappas over row blocks, so memory stays at O(M^2) float32 plus O(
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import norm
 
 from ..exceptions import InvalidInputError
@@ -24,7 +25,8 @@ from ..exceptions import InvalidInputError
 __all__ = ["error_consistency", "kappa_from_counts", "consistency_matrix"]
 
 
-def kappa_from_counts(both_correct, correct_a, correct_b, n, *, confidence: float = 0.95):
+def kappa_from_counts(both_correct: ArrayLike, correct_a: ArrayLike, correct_b: ArrayLike, n: ArrayLike, *,
+                      confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kappa and its interval from the counts (vectorised).
 
     Parameters
@@ -40,8 +42,12 @@ def kappa_from_counts(both_correct, correct_a, correct_b, n, *, confidence: floa
 
     Returns
     -------
-    kappa, ci_low, ci_high : float arrays
-        NaN where ``c_exp == 1`` (both models all right or all wrong: kappa is undefined).
+    kappa : numpy.ndarray
+        Error consistency, NaN where ``c_exp == 1`` (both models all right or all wrong: undefined).
+    ci_low : numpy.ndarray
+        Lower bound of the Wald interval.
+    ci_high : numpy.ndarray
+        Upper bound.
     """
     n = np.asarray(n, dtype=np.float64)
     bc = np.asarray(both_correct, dtype=np.float64)
@@ -60,7 +66,8 @@ def kappa_from_counts(both_correct, correct_a, correct_b, n, *, confidence: floa
     return kappa, np.where(undefined, np.nan, kappa - z * se), np.where(undefined, np.nan, kappa + z * se)
 
 
-def error_consistency(correct_a, correct_b, *, confidence: float = 0.95) -> tuple[float, float, float, int]:
+def error_consistency(correct_a: ArrayLike, correct_b: ArrayLike, *,
+                      confidence: float = 0.95) -> tuple[float, float, float, int]:
     """Error consistency of two models on the same images.
 
     Parameters
@@ -91,7 +98,8 @@ def error_consistency(correct_a, correct_b, *, confidence: float = 0.95) -> tupl
 
 
 def consistency_matrix(correct: np.ndarray, *, chunk: int = 8192, confidence: float = 0.95,
-                       intervals: bool = True, rows: int = 256):
+                       intervals: bool = True, rows: int = 256
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | np.ndarray:
     """M x M error-consistency matrix of M models scored on the same n images.
 
     Parameters
@@ -109,8 +117,12 @@ def consistency_matrix(correct: np.ndarray, *, chunk: int = 8192, confidence: fl
 
     Returns
     -------
-    kappa, ci_low, ci_high : float32 arrays (M, M)
-        The diagonal is 1 where defined; only ``kappa`` when ``intervals`` is False.
+    kappa : numpy.ndarray
+        float32 (M, M) error consistencies; the diagonal is 1 where defined. Alone when ``intervals`` is False.
+    ci_low : numpy.ndarray
+        float32 (M, M) lower bounds of the Wald intervals.
+    ci_high : numpy.ndarray
+        float32 (M, M) upper bounds.
 
     Examples
     --------
@@ -134,8 +146,8 @@ def consistency_matrix(correct: np.ndarray, *, chunk: int = 8192, confidence: fl
         both += part
         s += block.sum(axis=1, dtype=np.float64)
     kappa = np.empty((m, m), dtype=np.float32)
-    lo = np.empty((m, m), dtype=np.float32) if intervals else None
-    hi = np.empty((m, m), dtype=np.float32) if intervals else None
+    lo = np.empty((m, m) if intervals else (0, 0), dtype=np.float32)
+    hi = np.empty((m, m) if intervals else (0, 0), dtype=np.float32)
     for r in range(0, m, rows):
         k, l, h = kappa_from_counts(both[r:r + rows], s[r:r + rows, None], s[None, :], n, confidence=confidence)
         kappa[r:r + rows] = k

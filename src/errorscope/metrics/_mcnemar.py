@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import binom
 
 from ..exceptions import InvalidInputError
@@ -10,7 +11,7 @@ from ..exceptions import InvalidInputError
 __all__ = ["mcnemar_exact", "holm_adjust"]
 
 
-def mcnemar_exact(fixed, broken) -> np.ndarray:
+def mcnemar_exact(fixed: ArrayLike, broken: ArrayLike) -> np.ndarray:
     """Two-sided exact McNemar p-values from the discordant counts.
 
     Under the null hypothesis that both models are equally accurate, each of the ``fixed + broken`` discordant
@@ -44,7 +45,7 @@ def mcnemar_exact(fixed, broken) -> np.ndarray:
     return np.where(n == 0, 1.0, p)
 
 
-def holm_adjust(p_values) -> np.ndarray:
+def holm_adjust(p_values: ArrayLike) -> np.ndarray:
     """Holm's (1979) step-down adjusted p-values (family-wise error control), NaN entries left out.
 
     Sorted ascending, the i-th of m p-values (i from 0) becomes ``max_{j <= i} min(1, (m - j) p_(j))``.

@@ -22,6 +22,7 @@ from .knowledge import NONE
 
 if TYPE_CHECKING:
     from .engine import TaxonomyResult
+    from .labels import MultiLabels
     from .superclasses import Superclasses
 
 __all__ = ["per_image_frame", "superclass_strings"]
@@ -98,7 +99,7 @@ def per_image_frame(result: TaxonomyResult, *, errors_only: bool = False) -> pd.
     return frame
 
 
-def _label_flags(labels) -> tuple[np.ndarray, np.ndarray]:
+def _label_flags(labels: MultiLabels) -> tuple[np.ndarray, np.ndarray]:
     """Known label errors of the labelled rows (cleanlab confirmed, ReaL rejects); False off the val set."""
     from ..datasets._index import VAL_INDEX, val_index
     from ..datasets._label_errors import cleanlab_label_errors, real_rejects_label

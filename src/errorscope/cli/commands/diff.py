@@ -12,6 +12,9 @@ import argparse
 import os
 import sys
 
+from pathlib import Path
+
+from ...options import DEFAULT_LABELS, DEFAULT_WHICH, LABEL_SOURCES, WHICH
 from .store import STORE_ENV
 
 
@@ -22,16 +25,17 @@ def register(subparsers) -> None:
     p.add_argument("b", help="model B")
     p.add_argument("--store", default=os.environ.get(STORE_ENV),
                    help=f"read A and B from this store when they are not paths (default ${STORE_ENV})")
-    p.add_argument("--labels", choices=["real", "shankar", "auto"], default="real",
-                   help="multi-label source of the taxonomy categories (default real: all 50,000 images)")
-    p.add_argument("--which", choices=["top", "multi"], default="top", help="ImageNet-X annotation file")
+    p.add_argument("--labels", choices=LABEL_SOURCES, default=DEFAULT_LABELS,
+                   help="multi-label source of the taxonomy categories (auto: Shankar et al.'s when installed, "
+                   "else ReaL, which covers all 50,000 images)")
+    p.add_argument("--which", choices=WHICH, default=DEFAULT_WHICH, help="ImageNet-X annotation file")
     p.add_argument("--no-taxonomy", action="store_true", help="skip the taxonomy categories")
-    p.add_argument("--groups", nargs="+", default=["factor"],
+    p.add_argument("--show", nargs="+", default=["factor"],
                    choices=["overall", "factor", "metaclass", "class", "category"],
                    help="group rows to print besides the summary (default: factor)")
-    p.add_argument("--list", type=int, default=0, metavar="K",
+    p.add_argument("--show-files", type=int, default=0, metavar="K",
                    help="also print the first K fixed and broken file names")
-    p.add_argument("--out", help="a folder to write the per-image, group and transition Parquet tables to")
+    p.add_argument("--out", type=Path, help="a folder to write the per-image, group and transition Parquet tables to")
     p.set_defaults(func=run)
 
 
@@ -84,12 +88,13 @@ def run(args) -> int:
         rows = errs[errs["status"] == status]
         print(f"  {status}: {int(rows['label_error'].sum()):,} known label errors (cleanlab), "
               f"{int(rows['real_rejects_label'].sum()):,} whose label ReaL rejects")
-    if args.list:
-        print(f"first {args.list} fixed: {' '.join(result.fixed[:args.list])}")
-        print(f"first {args.list} broken: {' '.join(result.broken[:args.list])}")
+    if args.show_files:
+        k = args.show_files
+        print(f"first {k} fixed: {' '.join(result.fixed[:k])}")
+        print(f"first {k} broken: {' '.join(result.broken[:k])}")
     cols = ["group", "n", "both_correct", "fixed", "broken", "both_wrong", "acc_a", "acc_b", "p_value", "p_holm"]
     with pd.option_context("display.max_rows", 1100, "display.width", 200):
-        for g in args.groups:
+        for g in args.show:
             table = result.groups[result.groups["group_type"] == g]
             if g == "class":
                 table = table.sort_values("p_value", kind="stable")
