@@ -69,6 +69,8 @@ def test_error_ratio_and_interval_relations(factors):
 
 def test_top_mistakes_against_counter(population):
     names = class_info().names
+    counts = collections.Counter(names)
+    names = [f"{n} ({w})" if counts[n] > 1 else n for n, w in zip(names, class_info().wnids)]
     top = T.top_mistakes(population, k=5)
     i = population.models.index("ResNet50")
     labels, pred = population.index.labels, population.top1[i]
@@ -78,6 +80,17 @@ def test_top_mistakes_against_counter(population):
     assert list(zip(got.true_id, got.predicted_id, got["count"])) == [(t, p, n) for (t, p), n in ref]
     assert got.true_name.iloc[0] == names[ref[0][0][0]]
     assert got["share_of_errors"].iloc[0] == pytest.approx(ref[0][1] / sum(c.values()))
+    # every confusion names two different classes: no "maillot -> maillot"
+    assert (top.true_name != top.predicted_name).all()
+    import json
+    import os
+
+    mturk = json.load(open(os.path.join(os.environ["ERRORSCOPE_DATA_DIR"], "cleanlab_label_errors",
+                                        "imagenet_mturk.json")))
+    le = {e["id"] - 1 for e in mturk if e["mturk"]["given"] < 3}
+    (t0, p0), _ = ref[0]
+    want = sum(1 for j, (t, p) in enumerate(zip(labels, pred)) if (t, p) == (t0, p0) and j in le)
+    assert got["label_errors"].iloc[0] == want
 
 
 def test_population_comparison_percentiles(factors):

@@ -8,11 +8,13 @@ Public functions validate their input; the private ``_``-helpers they call trust
 """
 
 from ._accuracy import real_accuracy, top1_accuracy, topk_accuracy
+from ._agreement import consistency_matrix, error_consistency, kappa_from_counts
 from ._calibration import expected_calibration_error, grouped_calibration_error
 from ._correctness import correctness
 from ._correlation import binary_spearman
 from ._grouped import GroupCounts, grouped_counts, worst_k_classes
 from ._intervals import wilson_interval
+from ._mcnemar import holm_adjust, mcnemar_exact
 from ._prevalence import factor_prevalence, misclassification_shift, prevalence_shift
 from ._ratios import error_ratio, error_ratio_interval
 from ._regression import LineFit, fit_line
@@ -21,5 +23,6 @@ __all__ = [
     "correctness", "top1_accuracy", "topk_accuracy", "real_accuracy", "GroupCounts", "grouped_counts",
     "worst_k_classes", "wilson_interval", "error_ratio", "error_ratio_interval", "expected_calibration_error",
     "grouped_calibration_error", "binary_spearman", "factor_prevalence", "prevalence_shift",
-    "misclassification_shift", "LineFit", "fit_line",
+    "misclassification_shift", "LineFit", "fit_line", "mcnemar_exact", "holm_adjust", "error_consistency",
+    "kappa_from_counts", "consistency_matrix",
 ]

@@ -15,7 +15,7 @@ __all__ = [
     "FigureInputs", "FIGURES", "POPULATION_FIGURES", "FigureDrawer", "build_figures", "generate_figures", "population_groups",
     "plot_factor_distribution", "plot_active_factors", "plot_spearman_heatmap", "plot_factor_vs_overall",
     "plot_model_comparison", "plot_model_metaclasses", "plot_error_ratios", "plot_augmentation_effects",
-    "plot_error_categories", "save_figure",
+    "plot_error_categories", "plot_consistency_heatmap", "plot_diff_factors", "save_figure",
 ]
 
 _LAZY = {
@@ -23,6 +23,7 @@ _LAZY = {
     "plot_spearman_heatmap": "annotations", "plot_factor_vs_overall": "factors",
     "plot_model_comparison": "factors", "plot_model_metaclasses": "factors", "plot_error_ratios": "factors",
     "plot_augmentation_effects": "augmentation", "plot_error_categories": "taxonomy", "save_figure": "_base",
+    "plot_consistency_heatmap": "consistency", "plot_diff_factors": "consistency",
 }
 
 

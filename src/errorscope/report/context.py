@@ -63,6 +63,9 @@ class ReportContext:
         Sentence shown in place of the thumbnails when there are none.
     comparison_population : str
         Name of the reference population of ``comparison``.
+    compare : CompareViews or None
+        The image-by-image sections (:func:`errorscope.report.compare.compare_views`: diff of two models, error
+        consistency, hard images, known label errors, worst classes); None renders nothing.
     """
 
     summary: pd.DataFrame
@@ -77,6 +80,7 @@ class ReportContext:
     taxonomy_note: str = ""
     examples_note: str = "run with --images DIR (an ImageNet validation folder) to see thumbnails."
     comparison_population: str = "ImageNet-X testbed"
+    compare: object | None = None
 
     def __post_init__(self) -> None:
         _check(self.summary, "summary", _SUMMARY_COLUMNS)
@@ -122,7 +126,8 @@ class ReportContext:
                         taxonomy_labels: str | None = "auto", images_dir: str | Path | None = None,
                         figures: bool = True, comparison: bool = True, title: str | None = None,
                         n_examples: int = 6, dpi: int = 90, progress: bool = False,
-                        jobs: int | None = None) -> "ReportContext":
+                        jobs: int | None = None, compare: bool = False,
+                        diff_pair: tuple[str, str] | None = None) -> "ReportContext":
         """Compute every table of the report for a population of models on the ImageNet validation set.
 
         Numbers come from :func:`errorscope.results.analyze` (via :func:`errorscope.report.tables.report_tables`).
@@ -163,6 +168,11 @@ class ReportContext:
             Show a progress bar over the steps.
         jobs : int, optional
             Worker processes drawing the figures.
+        compare : bool, default False
+            Add the image-by-image sections (:func:`errorscope.report.compare.compare_views`): the diff of
+            ``diff_pair``, error consistency, hard images, known label errors and the worst classes.
+        diff_pair : (str, str), optional
+            The two models of the diff section (default the first two models).
 
         Returns
         -------
@@ -179,6 +189,7 @@ class ReportContext:
 
         steps = ["factor tables", "mistakes"] + (["error taxonomy"] if taxonomy is None and taxonomy_labels else []) \
             + (["comparison"] if comparison else []) + (["examples"] if images_dir is not None else []) \
+            + (["image-by-image views"] if compare else []) \
             + (["figures"] if figures else [])
         bar = tqdm(total=len(steps), desc="report", unit="step", disable=not progress)
 
@@ -189,13 +200,14 @@ class ReportContext:
         with tempfile.TemporaryDirectory() as tmp, FigureDrawer(jobs if figures else 1) as drawer:
             ctx = cls._build(pop, T, FigureInputs, drawer, tmp, step, taxonomy=taxonomy, taxonomy_images=taxonomy_images,
                              taxonomy_labels=taxonomy_labels, images_dir=images_dir, figures=figures,
-                             comparison=comparison, title=title, n_examples=n_examples, dpi=dpi)
+                             comparison=comparison, title=title, n_examples=n_examples, dpi=dpi,
+                             compare=compare, diff_pair=diff_pair)
         bar.close()
         return ctx
 
     @classmethod
     def _build(cls, pop, T, FigureInputs, drawer, tmp, step, *, taxonomy, taxonomy_images, taxonomy_labels, images_dir,
-               figures, comparison, title, n_examples, dpi) -> "ReportContext":
+               figures, comparison, title, n_examples, dpi, compare=False, diff_pair=None) -> "ReportContext":
 
         notes = [
             "Top-1, top-5 and ReaL accuracies are over the images a model has a prediction for (a missing "
@@ -215,6 +227,7 @@ class ReportContext:
         mistakes = T.top_mistakes(pop)
         step("mistakes")
         tax_note = ""
+        result = None
         if taxonomy is None and taxonomy_labels is not None:
             taxonomy, result = T.taxonomy_tables(pop, labels=taxonomy_labels)
             step("error taxonomy")
@@ -257,13 +270,33 @@ class ReportContext:
                 examples = None
             ex_note = f"no mistake of these models has an image in {images_dir}."
             step("examples")
+        views = None
+        from ..datasets._index import VAL_INDEX
+
+        if compare and pop.index.name == VAL_INDEX:
+            from .compare import compare_views
+
+            views = compare_views(pop, pair=diff_pair, taxonomy_result=result, labels=taxonomy_labels or "real",
+                                  images_dir=images_dir, figures=figures, dpi=dpi)
+            if views.examples is not None:
+                examples = views.examples if examples is None else pd.concat([examples, views.examples],
+                                                                             ignore_index=True)
+            notes.append("Image-by-image sections: correctness is top-1 against the original labels on the images "
+                         "both (diff) or all (error consistency, hard images) models cover; McNemar's test is exact "
+                         "(binomial on fixed vs broken), Holm-adjusted within each group type; kappa intervals are "
+                         "Wald intervals with Cohen's large-sample standard error. Known label errors: the 2,916 "
+                         "images cleanlab's MTurk study confirmed (fewer than 3 of 5 workers kept the label; "
+                         "Northcutt et al. 2021) and the images whose original label ReaL rejects.")
+            step("image-by-image views")
         if figures:
             fig_uris = {name: png_data_uri(paths[0]) for name, paths in drawer.collect().items()}
             step("figures")
+        if views is not None:
+            fig_uris.update(views.figures)
         return cls(summary=summary, factors=factors, mistakes=mistakes, taxonomy=taxonomy, comparison=comp,
                    figures=fig_uris, examples=examples, notes=notes, taxonomy_note=tax_note,
                    title=title or f"errorscope report: {', '.join(pop.models[:6])}{' …' if len(pop) > 6 else ''}",
-                   examples_note=ex_note)
+                   examples_note=ex_note, compare=views)
 
 
 def user_eth_stats(taxonomy: pd.DataFrame | None) -> dict[str, pd.DataFrame] | None:

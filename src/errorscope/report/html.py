@@ -45,6 +45,10 @@ def _cell(v, kind: str = "text", style: str = "") -> dict:
         return {"text": f"{int(v):,}", "value": str(int(v)), "cls": "", "style": style}
     if kind == "p1":
         return {"text": f"{float(v):.1f}", "value": f"{float(v):.6g}", "cls": "", "style": style}
+    if kind == "p":  # a p-value: small ones in scientific notation
+        v = float(v)
+        text = "< 1e-300" if v == 0 else (f"{v:.2e}" if v < 1e-3 else f"{v:.3f}")
+        return {"text": text, "value": f"{v:.6g}", "cls": "", "style": style}
     return {"text": str(v), "value": str(v), "cls": "text", "style": style}
 
 
@@ -62,6 +66,8 @@ def _json_value(v, kind: str):
         return None if _isnan(v) else str(v)
     if _isnan(v) or isinstance(v, str) or not np.isfinite(float(v)):
         return None
+    if kind == "p":
+        return float(f"{float(v):.4g}")
     return int(v) if kind == "int" else round(float(v), 6)
 
 
@@ -95,6 +101,64 @@ def _select(frame: pd.DataFrame, column: str, col_index: int, label: str, order=
 
 def _fmt_pct(v) -> str:
     return "n/a" if _isnan(v) else f"{100 * float(v):.2f}%"
+
+
+def _compare_view(views) -> dict | None:
+    """Template data of the image-by-image sections (None when not computed)."""
+    if views is None:
+        return None
+    out: dict = {"diff_header": views.diff_header, "hard_header": views.hard_header,
+                 "consistency_n": views.consistency_n, "consistency_pairs": views.consistency_pairs,
+                 "consistency_shown": 0 if views.consistency is None else len(views.consistency), "diff": None, "diff_groups": None, "diff_selects": [],
+                 "transitions": None, "consistency": None, "hard": None, "label_errors": None, "worst": None}
+    if views.diff_summary is not None:
+        out["diff"] = _table(views.diff_summary, [
+            ("model_a", "model A", "text"), ("model_b", "model B", "text"), ("n", "images both cover", "int"),
+            ("acc_a", "top-1 A", "pct"), ("acc_b", "top-1 B", "pct"), ("fixed", "fixed (A wrong, B right)", "int"),
+            ("broken", "broken (A right, B wrong)", "int"), ("p_value", "McNemar exact p", "p"),
+            ("kappa", "error consistency κ", "num"), ("ci_low", "κ low", "num"), ("ci_high", "κ high", "num")])
+        g = views.diff_groups
+        out["diff_groups"] = _data_table(g, [
+            ("group_type", "group type", "text"), ("group", "group", "text"), ("n", "images", "int"),
+            ("fixed", "fixed", "int"), ("broken", "broken", "int"), ("both_wrong", "both wrong", "int"),
+            ("acc_a", "top-1 A", "pct"), ("acc_b", "top-1 B", "pct"), ("p_value", "p", "p"),
+            ("p_holm", "p (Holm)", "p")])
+        out["diff_selects"] = [_select(g, "group_type", 0, "group types")]
+        out["transitions"] = _table(views.diff_transitions, [
+            ("from_category", "A's category", "text"), ("to_category", "B's category", "text"),
+            ("count", "images", "int")])
+    if views.consistency is not None:
+        c = views.consistency.sort_values("kappa", ascending=False, kind="stable")
+        out["consistency"] = _data_table(c, [
+            ("model_a", "model", "text"), ("model_b", "model", "text"), ("kappa", "κ", "num"),
+            ("ci_low", "κ low", "num"), ("ci_high", "κ high", "num"), ("n", "images", "int")])
+    if views.hard is not None:
+        h = views.hard.assign(label_error=views.hard["label_error"].map({True: "yes", False: ""}),
+                              real_rejects_label=views.hard["real_rejects_label"].map({True: "yes", False: ""}))
+        out["hard"] = _data_table(h, [
+            ("file_name", "image", "text"), ("target_name", "label", "text"), ("error_rate", "models wrong", "pct"),
+            ("n_models", "models", "int"), ("top_prediction", "most frequent prediction", "text"),
+            ("top_category", "most frequent category", "text"), ("factors", "ImageNet-X factors", "text"),
+            ("real_labels", "ReaL labels", "text"), ("label_error", "known label error", "text"),
+            ("real_rejects_label", "ReaL rejects label", "text")])
+    if views.label_errors is not None:
+        cols = [("model", "model", "text"), ("n", "images", "int"), ("errors", "top-1 errors", "int"),
+                ("errors_on_label_errors", "on known label errors", "int"),
+                ("share_label_errors", "share of errors", "pct"),
+                ("errors_on_real_rejects", "on ReaL-rejected labels", "int"), ("top1", "top-1", "pct"),
+                ("top1_without_label_errors", "top-1 without label errors", "pct"),
+                ("n_without_label_errors", "images (without)", "int"),
+                ("top1_corrected", "top-1, label errors corrected", "pct")]
+        if "hard_share" in views.label_errors.columns:
+            cols.append(("hard_share", "errors on hard images", "pct"))
+        out["label_errors"] = _data_table(views.label_errors, cols)
+    if views.worst_classes is not None:
+        w = views.worst_classes
+        out["worst"] = _data_table(w, [("model", "model", "text"), ("class_name", "class", "text"),
+                                       ("total", "images", "int"), ("accuracy", "top-1", "pct"),
+                                       ("ci_low", "low", "pct"), ("ci_high", "high", "pct")])
+        out["worst_selects"] = [_select(w, "model", 0, "models")]
+    return out
 
 
 def build_report(context: ReportContext) -> str:
@@ -215,6 +279,8 @@ def build_report(context: ReportContext) -> str:
              [("true_name", "true class", "text"), ("predicted_name", "predicted class", "text"), ("count", "images", "int")]
     if "share_of_errors" in mk.columns:
         mcols2.append(("share_of_errors", "share of errors", "pct"))
+    if "label_errors" in mk.columns:
+        mcols2.append(("label_errors", "known label errors", "int"))
     mistakes_table = _data_table(mk, mcols2)
 
     examples = []
@@ -241,6 +307,7 @@ def build_report(context: ReportContext) -> str:
         comparison_selects=[_select(context.comparison, "model", 0, "models", context.models)] if context.comparison is not None else [],
         mistakes_table=mistakes_table, mistakes_selects=[_select(mk, "model", 0, "models", context.models)],
         examples=examples, examples_note=context.examples_note, notes=context.notes,
+        compare=_compare_view(context.compare),
     )
 
 

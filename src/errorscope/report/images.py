@@ -14,7 +14,7 @@ from .._optional import require
 from ..constants import FACTORS
 from ..exceptions import InvalidInputError
 
-__all__ = ["image_files", "thumbnail_uri", "factor_examples", "category_examples"]
+__all__ = ["image_files", "thumbnail_uri", "factor_examples", "category_examples", "label_flag_text"]
 
 _EXTS = {".jpeg", ".jpg", ".png"}
 
@@ -31,6 +31,22 @@ def image_files(images_dir: str | Path) -> dict[str, Path]:
             if Path(n).suffix.lower() in _EXTS:
                 found.setdefault(n, Path(dirpath) / n)
     return found
+
+
+def label_flag_text(file_name: str) -> str:
+    """`` · known label error`` (cleanlab MTurk) / `` · ReaL rejects the label`` for a validation image, else ''."""
+    from ..datasets._index import val_index
+    from ..datasets._label_errors import cleanlab_label_errors, real_rejects_label
+
+    pos = int(val_index().positions([file_name])[0])
+    if pos < 0:
+        return ""
+    flags = []
+    if cleanlab_label_errors().mask[pos]:
+        flags.append("known label error (cleanlab)")
+    if real_rejects_label()[pos]:
+        flags.append("ReaL rejects the label")
+    return "".join(f" · {f}" for f in flags)
 
 
 def thumbnail_uri(path: str | Path, *, size: int = 128, quality: int = 80) -> str:
@@ -51,10 +67,10 @@ def factor_examples(pop, images_dir: str | Path, *, per_group: int = 6, which: s
     Returns columns ``group, file_name, caption, src`` (empty when no such image is in the folder).
     """
     from ..imagenetx._annotations import load_factor_annotations
-    from ..datasets._index import class_info
+    from ..datasets._names import distinct_class_names
 
     files = image_files(images_dir)
-    names = class_info().names
+    names = distinct_class_names()
     ann = load_factor_annotations(which, "val")
     preds = pop.top1[:, ann.positions]
     wrong = (preds >= 0) & (preds != ann.labels[None, :])
@@ -67,7 +83,8 @@ def factor_examples(pop, images_dir: str | Path, *, per_group: int = 6, which: s
         for i in cand:
             m = int(np.argmax(wrong[:, i]))
             caption = (f"{names[ann.labels[i]]} → {names[preds[m, i]]} ({pop.models[m]}"
-                       f"{f', {int(n_wrong[i])}/{len(pop)} models wrong' if len(pop) > 1 else ''})")
+                       f"{f', {int(n_wrong[i])}/{len(pop)} models wrong' if len(pop) > 1 else ''})"
+                       f"{label_flag_text(ann.file_names[i])}")
             rows.append((f"factor: {f.replace('_', ' ')}", ann.file_names[i], caption,
                          thumbnail_uri(files[ann.file_names[i]])))
     return pd.DataFrame(rows, columns=["group", "file_name", "caption", "src"])
@@ -88,6 +105,7 @@ def category_examples(per_image: pd.DataFrame, images_dir: str | Path, *, per_gr
     for cat, g in per_image.groupby("category", sort=False):
         g = g[g["file_name"].isin(files)].drop_duplicates("file_name").head(per_group)
         for _, r in g.iterrows():
-            rows.append((f"category: {cat}", r["file_name"], f"{r['true_name']} → {r['predicted_name']} ({r['model']})",
+            rows.append((f"category: {cat}", r["file_name"], f"{r['true_name']} → {r['predicted_name']} ({r['model']})"
+                         f"{label_flag_text(r['file_name'])}",
                          thumbnail_uri(files[r["file_name"]])))
     return pd.DataFrame(rows, columns=["group", "file_name", "caption", "src"])

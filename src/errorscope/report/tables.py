@@ -59,12 +59,17 @@ def report_tables(pop, *, which: str = "top", error_types=("class", "real_class"
 def top_mistakes(pop, *, k: int = 20) -> pd.DataFrame:
     """The ``k`` most frequent (true class, predicted class) confusions per model over all images.
 
-    Columns ``model, rank, true_id, true_name, predicted_id, predicted_name, count, share_of_errors``.
+    Columns ``model, rank, true_id, true_name, predicted_id, predicted_name, count, share_of_errors,
+    label_errors``: class names tell duplicates apart (``maillot (n03710637)``), ``label_errors`` counts the
+    confusion's images that cleanlab's MTurk study confirmed as label errors (0 off the validation set).
     """
-    from ..datasets._index import class_info
+    from ..datasets._index import VAL_INDEX
+    from ..datasets._label_errors import cleanlab_label_errors
+    from ..datasets._names import distinct_class_names
 
-    names = class_info().names
+    names = distinct_class_names()
     labels = pop.index.labels.astype(np.int64)
+    le = cleanlab_label_errors().mask if pop.index.name == VAL_INDEX else np.zeros(len(labels), dtype=bool)
     frames = []
     for i, m in enumerate(pop.models):
         pred = pop.top1[i].astype(np.int64)
@@ -73,9 +78,12 @@ def top_mistakes(pop, *, k: int = 20) -> pd.DataFrame:
         vals, counts = np.unique(codes, return_counts=True)
         order = np.lexsort((vals, -counts))[:k]
         t, p = vals[order] // 1000, vals[order] % 1000
+        le_codes = labels[wrong & le] * 1000 + pred[wrong & le]
+        n_le = np.bincount(np.searchsorted(vals, le_codes), minlength=len(vals))[order] if len(vals) else counts[order]
         frames.append(pd.DataFrame({"model": m, "rank": np.arange(1, len(order) + 1), "true_id": t,
                                     "true_name": names[t], "predicted_id": p, "predicted_name": names[p],
-                                    "count": counts[order], "share_of_errors": counts[order] / max(int(wrong.sum()), 1)}))
+                                    "count": counts[order], "share_of_errors": counts[order] / max(int(wrong.sum()), 1),
+                                    "label_errors": n_le}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -208,10 +216,10 @@ def category_images(result) -> pd.DataFrame:
     ``category`` the paper's name (fine-grained, spurious correlation, ...); within a category, images that
     more models put there come first (ties by file order).
     """
-    from ..datasets._index import class_info
+    from ..datasets._names import distinct_class_names
     from ..taxonomy.categories import BY_NAME
 
-    names = class_info().names
+    names = distinct_class_names()
     frame = result.per_image_frame(errors_only=True)
     frame = frame[~frame["problematic"].to_numpy()]
     display = {c.name: TAXONOMY_CATEGORIES[c.stats_column] for c in BY_NAME.values()

@@ -16,7 +16,9 @@ import pandas as pd
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["Column", "TableSchema", "SUMMARY", "FACTORS", "TAXONOMY_SHARES", "PER_IMAGE", "SCHEMAS"]
+__all__ = ["Column", "TableSchema", "SUMMARY", "FACTORS", "TAXONOMY_SHARES", "PER_IMAGE", "DIFF_PER_IMAGE",
+           "DIFF_GROUPS", "DIFF_TRANSITIONS", "CONSISTENCY", "HARD_IMAGES", "LABEL_ERROR_SUMMARY", "PER_CLASS",
+           "CONFUSIONS", "SCHEMAS"]
 
 _KINDS = {
     "str": lambda s: pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s)
@@ -177,6 +179,124 @@ PER_IMAGE = TableSchema("per_image", ("model", "file_name"), (
     Column("target", "int", "original label"),
     Column("predicted_class", "int", "top-1 prediction"),
     Column("category", "str", "taxonomy category"),
+    Column("label_error", "bool", "cleanlab's MTurk study confirmed the original label as wrong (fewer than 3 of 5 "
+           "workers kept it; Northcutt et al. 2021)", required=False),
+    Column("real_rejects_label", "bool", "the image has ReaL labels and none is the original label",
+           required=False),
 ))
 
-SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (SUMMARY, FACTORS, TAXONOMY_SHARES, PER_IMAGE)}
+_LABEL_FLAGS = (
+    Column("label_error", "bool", "known label error: cleanlab MTurk study, fewer than 3 of 5 workers kept the "
+           "original label (Northcutt et al. 2021)"),
+    Column("real_rejects_label", "bool", "the image has ReaL labels and none is the original label"),
+)
+
+#: One row per image both models cover: the image-by-image diff of model A against model B.
+DIFF_PER_IMAGE = TableSchema("diff_per_image", ("file_name",), (
+    Column("file_name", "str", "validation image"),
+    Column("target", "int", "original label"),
+    Column("pred_a", "int", "model A's top-1 prediction"),
+    Column("pred_b", "int", "model B's top-1 prediction"),
+    Column("correct_a", "bool", "A's top-1 equals the original label"),
+    Column("correct_b", "bool", "B's top-1 equals the original label"),
+    Column("status", "str", "'both_correct', 'fixed' (A wrong, B right), 'broken' (A right, B wrong), 'both_wrong'"),
+    Column("category_a", "str", "taxonomy category of A's prediction (multi-label source in the groups table)"),
+    Column("category_b", "str", "taxonomy category of B's prediction"),
+    Column("metaclass", "str", "ImageNet-X metaclass of the original label"),
+    Column("factors", "str", "ImageNet-X factors of the image, comma separated ('' when not annotated)"),
+    *_LABEL_FLAGS,
+    Column("real_labels", "str", "ReaL label ids, comma separated ('' = no ReaL label)"),
+))
+
+#: One row per (group_type, group): paired counts and McNemar's exact test, Holm-adjusted within a group type.
+DIFF_GROUPS = TableSchema("diff_groups", ("group_type", "group"), (
+    Column("group_type", "str", "'overall', 'factor', 'metaclass', 'class' or 'category'"),
+    Column("group", "str", "the factor, metaclass, class name or taxonomy category ('all' for overall)"),
+    Column("n", "int", "images of the group both models cover: what the numbers rest on"),
+    Column("both_correct", "int", "images both get right"),
+    Column("fixed", "int", "images A gets wrong and B right (for a category: A's error is of the category)"),
+    Column("broken", "int", "images A gets right and B wrong (for a category: B's error is of the category)"),
+    Column("both_wrong", "int", "images both get wrong"),
+    Column("acc_a", "float", "A's accuracy over the n images, a fraction"),
+    Column("acc_b", "float", "B's accuracy over the n images, a fraction"),
+    Column("p_value", "float", "two-sided exact McNemar p-value (binomial on fixed vs broken)"),
+    Column("p_holm", "float", "Holm-adjusted p-value within the group type"),
+))
+
+#: One row per (from, to): how the images change between A's and B's taxonomy categories ('correct' included).
+DIFF_TRANSITIONS = TableSchema("diff_transitions", ("from_category", "to_category"), (
+    Column("from_category", "str", "A's category ('correct' when A is right)"),
+    Column("to_category", "str", "B's category ('correct' when B is right)"),
+    Column("count", "int", "images"),
+    Column("both_wrong", "bool", "both models err on these images (the changed errors)"),
+))
+
+#: One row per (model_a, model_b, group): error consistency (Geirhos et al. 2020) with its interval.
+CONSISTENCY = TableSchema("consistency", ("model_a", "model_b", "group"), (
+    Column("model_a", "str", "first model"),
+    Column("model_b", "str", "second model"),
+    Column("group", "str", "'all' or an ImageNet-X factor"),
+    Column("kappa", "float", "error consistency: (c_obs - c_exp) / (1 - c_exp)"),
+    Column("ci_low", "float", "Wald interval, Cohen's large-sample standard error, lower bound (NaN for factor "
+           "rows: the per-factor matrices keep kappa only, to bound memory)"),
+    Column("ci_high", "float", "upper bound"),
+    Column("n", "int", "images both models cover (in the group)"),
+))
+
+#: One row per hard image: the images most models of a population get wrong.
+HARD_IMAGES = TableSchema("hard_images", ("file_name",), (
+    Column("file_name", "str", "validation image"),
+    Column("target", "int", "original label"),
+    Column("target_name", "str", "its class name (wnid appended where names collide)"),
+    Column("n_models", "int", "models covering the image"),
+    Column("error_rate", "float", "share of those models that get it wrong"),
+    Column("top_prediction", "str", "the most frequent wrong prediction (class name)"),
+    Column("top_category", "str", "the most frequent taxonomy category of the errors"),
+    Column("factors", "str", "ImageNet-X factors, comma separated"),
+    Column("real_labels", "str", "ReaL label names, ' | ' separated ('' = no ReaL label)"),
+    *_LABEL_FLAGS,
+))
+
+#: One row per model: how many of its errors are known label errors, and accuracy without / with them corrected.
+LABEL_ERROR_SUMMARY = TableSchema("label_error_summary", ("model",), (
+    _MODEL,
+    Column("n", "int", "images the model covers"),
+    Column("errors", "int", "top-1 errors against the original labels"),
+    Column("errors_on_label_errors", "int", "errors on cleanlab-confirmed label errors"),
+    Column("share_label_errors", "float", "errors_on_label_errors / errors"),
+    Column("errors_on_real_rejects", "int", "errors on images whose original label ReaL rejects"),
+    Column("top1", "float", "top-1 accuracy against the original labels"),
+    Column("top1_without_label_errors", "float", "top-1 over the covered images minus the confirmed label errors"),
+    Column("n_without_label_errors", "int", "images top1_without_label_errors rests on"),
+    Column("top1_corrected", "float", "top-1 with a confirmed label error counted correct when the prediction is "
+           "cleanlab's guessed label (the label MTurk workers were offered), over all covered images"),
+    Column("hard_share", "float", "share of the model's errors on the population's hard images", required=False),
+))
+
+#: One row per (model, class): per-class accuracy with its Wilson interval.
+PER_CLASS = TableSchema("per_class", ("model", "class_id"), (
+    _MODEL,
+    Column("class_id", "int", "class id 0..999"),
+    Column("class_name", "str", "class name, the wnid appended where names collide"),
+    Column("correct", "int", "correct images of the class"),
+    Column("total", "int", "covered images of the class"),
+    Column("accuracy", "float", "correct / total"),
+    Column("ci_low", "float", "Wilson interval, lower bound"),
+    Column("ci_high", "float", "Wilson interval, upper bound"),
+))
+
+#: One row per (model, target, predicted): the most frequent confusions.
+CONFUSIONS = TableSchema("confusions", ("model", "target", "predicted"), (
+    _MODEL,
+    Column("target", "int", "original label"),
+    Column("predicted", "int", "top-1 prediction"),
+    Column("target_name", "str", "class name, the wnid appended where names collide"),
+    Column("predicted_name", "str", "class name, the wnid appended where names collide"),
+    Column("count", "int", "images"),
+    Column("share_of_class", "float", "count / covered images of the target class"),
+    Column("label_errors", "int", "of them, cleanlab-confirmed label errors"),
+))
+
+SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (SUMMARY, FACTORS, TAXONOMY_SHARES, PER_IMAGE, DIFF_PER_IMAGE,
+                                                        DIFF_GROUPS, DIFF_TRANSITIONS, CONSISTENCY, HARD_IMAGES,
+                                                        LABEL_ERROR_SUMMARY, PER_CLASS, CONFUSIONS)}

@@ -5,7 +5,9 @@ name of the first label), ``label`` (its exact label string), ``category2`` (the
 procedure after a problematic-only first label, else empty), and the details: ``superclasses`` (``[S(p)]`` for
 fine-grained and OOV-similar-to-target rows), ``shared_superclass_labels`` (ids c in M with same(c, p)),
 ``cooccurring_labels`` (ids c in M with cooc(c, p)), ``oov_detail`` (the CLIP top-5 string), then
-``label_source`` and ``clip_step``. Rows whose model has no prediction are dropped.
+``label_source`` and ``clip_step``, and the known label errors: ``label_error`` (cleanlab's MTurk study confirmed
+the original label as wrong, Northcutt et al. 2021) and ``real_rejects_label`` (the image has ReaL labels and none
+is the original label); both False outside the validation set. Rows whose model has no prediction are dropped.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .knowledge import NONE
 
 if TYPE_CHECKING:
     from .engine import TaxonomyResult
+    from .labels import MultiLabels
     from .superclasses import Superclasses
 
 __all__ = ["per_image_frame", "superclass_strings"]
@@ -90,4 +93,19 @@ def per_image_frame(result: TaxonomyResult, *, errors_only: bool = False) -> pd.
     frame["oov_detail"] = oov
     frame["label_source"] = pd.Categorical([labels.source] * len(frame))
     frame["clip_step"] = pd.Categorical([result.clip_step] * len(frame))
+    le, rej = _label_flags(labels)
+    frame["label_error"] = le[ci]
+    frame["real_rejects_label"] = rej[ci]
     return frame
+
+
+def _label_flags(labels: MultiLabels) -> tuple[np.ndarray, np.ndarray]:
+    """Known label errors of the labelled rows (cleanlab confirmed, ReaL rejects); False off the val set."""
+    from ..datasets._index import VAL_INDEX, val_index
+    from ..datasets._label_errors import cleanlab_label_errors, real_rejects_label
+
+    n = len(labels.file_names)
+    if labels.index_name != VAL_INDEX:
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    pos = val_index().positions(labels.file_names)
+    return cleanlab_label_errors().mask[pos], real_rejects_label()[pos]

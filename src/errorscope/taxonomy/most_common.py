@@ -23,7 +23,10 @@ __all__ = ["most_common", "format_most_common", "count_spurious_pairs"]
 
 
 def most_common(result: TaxonomyResult, category: str, *, top: int = 1000, include_problematic: bool = False) -> list[dict]:
-    """Entries ``{count, row, file_name, target, labels, pred, detail}`` in listing order.
+    """Entries ``{count, row, file_name, target, labels, pred, detail, label_error, real_rejects_label}`` in listing order.
+
+    ``label_error`` and ``real_rejects_label`` flag known label errors (cleanlab's MTurk-confirmed ones, ReaL
+    rejections); they are not part of the published text format.
 
     Parameters
     ----------
@@ -45,6 +48,9 @@ def most_common(result: TaxonomyResult, category: str, *, top: int = 1000, inclu
     key = ci.astype(np.int64) * 1001 + result.preds[mi, ci]
     uniq, counts = np.unique(key, return_counts=True)
     order = np.argsort(-counts, kind="stable")[:top]
+    from .frames import _label_flags
+
+    label_error, rejects = _label_flags(kn.labels)
     seen: set[int] = set()
     out = []
     for k in order:
@@ -57,7 +63,8 @@ def most_common(result: TaxonomyResult, category: str, *, top: int = 1000, inclu
             detail = repr([cat.BY_CODE[code].label, result.oov_details.get((row, pred), "")])
         out.append({"count": int(counts[k]), "row": row, "file_name": str(kn.labels.file_names[row]),
                     "target": int(kn.labels.targets[row]), "labels": kn.labels.label_set(row), "pred": pred,
-                    "detail": detail})
+                    "detail": detail, "label_error": bool(label_error[row]),
+                    "real_rejects_label": bool(rejects[row])})
     return out
 
 

@@ -31,6 +31,11 @@ def register(subparsers) -> None:
                    "`group` column; e.g. from `errorscope taxonomy`) to show instead of computing them")
     p.add_argument("--title", default=None, help="title of the report page")
     p.add_argument("--no-figures", action="store_true", help="skip the embedded matplotlib figures (faster)")
+    p.add_argument("--diff", nargs=2, default=None, metavar=("A", "B"),
+                   help="the two models of the image-by-image diff section (default: the first two models)")
+    p.add_argument("--no-compare", action="store_true",
+                   help="skip the image-by-image sections (diff, error consistency, hard images, label errors, "
+                   "worst classes)")
     p.set_defaults(func=run)
 
 
@@ -63,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         taxonomy = pd.read_csv(args.taxonomy)
     ctx = ReportContext.from_population(pop, taxonomy=taxonomy, images_dir=args.images,
                                         taxonomy_labels=None if args.no_taxonomy else args.labels,
-                                        figures=not args.no_figures, title=args.title, progress=True)
+                                        figures=not args.no_figures, title=args.title, progress=True,
+                                        compare=not args.no_compare, diff_pair=tuple(args.diff) if args.diff else None)
     path = write_report(ctx, args.out / "report.html")
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {len(pop)} models)")
     return 0

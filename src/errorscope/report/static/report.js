@@ -42,6 +42,7 @@
     if (kind === "pct") { td.textContent = (100 * v).toFixed(2) + "%"; }
     else if (kind === "int") { td.textContent = v.toLocaleString("en-US"); }
     else if (kind === "p1") { td.textContent = v.toFixed(1); }
+    else if (kind === "p") { td.textContent = v === 0 ? "< 1e-300" : (v < 0.001 ? v.toExponential(2) : v.toFixed(3)); }
     else { td.textContent = v.toFixed(3); }
   }
   document.querySelectorAll("script.table-data").forEach(function (node) {
