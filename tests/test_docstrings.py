@@ -34,7 +34,7 @@ PUBLIC_PACKAGES = [
     "errorscope.report",
     "errorscope.readers",
     "errorscope.torch",
-    "errorscope.diff",
+    "errorscope.pairwise",
 ]
 
 #: The numpydoc checks that must pass.
@@ -88,7 +88,7 @@ def _public_objects() -> list[str]:
     for package in PUBLIC_PACKAGES:
         try:
             module = importlib.import_module(package)
-        except ImportError:  # an optional sub-package (errorscope.diff) that this checkout does not have
+        except ImportError:  # an optional sub-package (errorscope.pairwise) that this checkout does not have
             continue
         for name in module.__all__:
             if name.startswith("_"):

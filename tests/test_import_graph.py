@@ -21,7 +21,7 @@ LAYERS = [
     {"readers"},
     {"imagenetx", "taxonomy"},
     {"results"},
-    {"diff", "store", "inference", "torch"},
+    {"pairwise", "store", "inference", "torch"},
     {"plots"},
     {"report"},
     {"cli", "__main__"},

@@ -27,14 +27,14 @@ _LAZY = {
     "read_predictions": ("readers", "read_predictions"),
     "read_population": ("readers", "read_population"),
     "analyze": ("results", "analyze"),
-    "diff": ("diff", "diff"),
+    "diff": ("pairwise", "diff"),
 }
 
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .results._analyze import analyze
-    from .diff._diff import diff
+    from .pairwise._diff import diff
     from .imagenetx._annotations import load_factor_annotations
     from .constants import FACTORS, METACLASSES
     from .datasets._index import ImageIndex, class_info, val_index

@@ -1,4 +1,4 @@
-"""The clustered error-consistency heatmap (draw only: kappas and the ordering come from :mod:`errorscope.diff`)."""
+"""The clustered error-consistency heatmap (draw only: kappas and the ordering come from :mod:`errorscope.pairwise`)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ def plot_consistency_heatmap(kappa: np.ndarray, models: Sequence[str], order: Se
     Parameters
     ----------
     kappa : float array (M, M)
-        Error consistencies (:func:`errorscope.diff.error_consistency_matrix`).
+        Error consistencies (:func:`errorscope.pairwise.error_consistency_matrix`).
     models : sequence of str (M)
         Model names.
     order : sequence of int, optional
-        Row order (:func:`errorscope.diff.cluster_order`); default the given order.
+        Row order (:func:`errorscope.pairwise.cluster_order`); default the given order.
     title : str
         Figure title.
     note : str
@@ -70,7 +70,7 @@ def plot_diff_factors(groups, *, model_a: str, model_b: str, alpha: float = 0.05
     Parameters
     ----------
     groups : DataFrame
-        Rows with ``group, fixed, broken, p_holm`` (e.g. :meth:`errorscope.diff.DiffResult.factor_table`).
+        Rows with ``group, fixed, broken, p_holm`` (e.g. :meth:`errorscope.pairwise.DiffResult.factor_table`).
     model_a, model_b : str
         Names for the legend.
     alpha : float

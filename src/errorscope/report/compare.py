@@ -1,5 +1,5 @@
 """The report's image-by-image sections: a diff of two models, error consistency, hard images, known label errors
-and per-class views, computed by :mod:`errorscope.diff` and kept as plain tables and figures here."""
+and per-class views, computed by :mod:`errorscope.pairwise` and kept as plain tables and figures here."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def compare_views(pop, *, pair: tuple[str, str] | None = None, taxonomy_result=N
     """
     import tempfile
 
-    from ..diff import (diff, error_consistency_matrix, hard_images, label_error_summary, per_class_accuracy,
+    from ..pairwise import (diff, error_consistency_matrix, hard_images, label_error_summary, per_class_accuracy,
                         worst_classes)
 
     views = CompareViews()

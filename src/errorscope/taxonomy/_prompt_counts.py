@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -78,7 +78,7 @@ class PromptCountEvidence:
             return np.arange(len(self.frame))
         return np.flatnonzero(self.frame["half"].to_numpy() == half)
 
-    def predicted_n(self, mates_of, rows: Iterable[int] | None = None) -> np.ndarray:
+    def predicted_n(self, mates_of: Callable[[int], Iterable[int]], rows: Iterable[int] | None = None) -> np.ndarray:
         """Prompt counts when ``mates_of(p)`` (class ids, p may be included) are the superclass-mates of p.
 
         The count is ``base_n`` plus the lemmas of every mate whose offset steps 1, 3 and 4 did not propose

@@ -42,7 +42,7 @@ def register(subparsers) -> None:
 def _load(name: str, store, what: str):
     from pathlib import Path
 
-    from ...diff import as_predictions
+    from ...pairwise import as_predictions
     from ...exceptions import InvalidInputError
 
     if Path(name).exists() or store is None:
@@ -61,7 +61,7 @@ def _p(value: float) -> str:
 def run(args) -> int:
     import pandas as pd
 
-    from ...diff import diff
+    from ...pairwise import diff
 
     store = None
     if args.store and not (os.path.exists(args.a) and os.path.exists(args.b)):

@@ -24,7 +24,7 @@ def mturk(data_dir):
 
 
 def test_hard_images_against_loop(pop):
-    from errorscope.diff import hard_images
+    from errorscope.pairwise import hard_images
 
     res = hard_images(pop, threshold=0.6, taxonomy=False)
     t = pop.index.labels
@@ -45,7 +45,7 @@ def test_hard_images_against_loop(pop):
 
 
 def test_label_error_summary_against_loop(pop, mturk):
-    from errorscope.diff import label_error_summary
+    from errorscope.pairwise import label_error_summary
 
     row = label_error_summary(pop).iloc[5]
     i = 5
@@ -64,7 +64,7 @@ def test_label_error_summary_against_loop(pop, mturk):
 
 
 def test_per_class_and_confusions(pop):
-    from errorscope.diff import per_class_accuracy, top_confusions, worst_classes
+    from errorscope.pairwise import per_class_accuracy, top_confusions, worst_classes
 
     pc = per_class_accuracy(pop)
     t = pop.index.labels

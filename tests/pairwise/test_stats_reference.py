@@ -114,7 +114,7 @@ def test_matrix_against_pairwise_loop():
 
 
 def test_population_matrix_against_pairwise_loop_on_real_models(data_dir):
-    from errorscope.diff import error_consistency_matrix
+    from errorscope.pairwise import error_consistency_matrix
     from errorscope.readers import read_population
 
     pop = read_population(data_dir / "predictions" / "shavit_analysing_relations")
@@ -148,7 +148,7 @@ def test_population_matrix_against_pairwise_loop_on_real_models(data_dir):
 
 
 def test_heatmap_draws_in_cluster_order():
-    from errorscope.diff import cluster_order
+    from errorscope.pairwise import cluster_order
     from errorscope.plots import plot_consistency_heatmap
 
     # two blocks of models with high kappa inside, low across; interleaved on input

@@ -27,7 +27,7 @@ def label_error_summary(population: Population, *, hard_share: pd.DataFrame | No
     population : Population
         Models on the ImageNet validation images.
     hard_share : DataFrame, optional
-        ``model, hard_share`` (from :func:`~errorscope.diff.hard_images`) to join in.
+        ``model, hard_share`` (from :func:`~errorscope.pairwise.hard_images`) to join in.
 
     Returns
     -------

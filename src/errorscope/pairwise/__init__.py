@@ -20,29 +20,3 @@ from ._labels import label_error_summary
 __all__ = ["diff", "DiffResult", "as_predictions", "STATUS", "error_consistency_matrix", "ConsistencyResult",
            "cluster_order", "hard_images", "HardImages", "label_error_summary", "per_class_accuracy",
            "worst_classes", "top_confusions"]
-
-
-# ``errorscope.diff`` names both this package and the function: once the package is imported, Python binds the
-# package to the ``errorscope.diff`` attribute, shadowing the lazy export of the function. Calling the package
-# therefore calls the function, with its signature, and its docstring is the package overview followed by the
-# function's Parameters / Returns, so ``errorscope.diff(a, b)`` and ``help(errorscope.diff)`` work either way.
-import inspect as _inspect
-import sys as _sys
-import types as _types
-
-_OVERVIEW = _inspect.cleandoc(__doc__ or "")
-
-
-class _CallablePackage(_types.ModuleType):
-    __signature__ = _inspect.signature(diff)
-
-    @property  # type: ignore[misc]
-    def __doc__(self) -> str:  # type: ignore[override]
-        body = _inspect.cleandoc(diff.__doc__ or "")
-        return _OVERVIEW + "\n\n" + body.split("\n", 1)[1].lstrip("\n") + "\n"
-
-    def __call__(self, *args: object, **kwargs: object) -> DiffResult:
-        return diff(*args, **kwargs)  # type: ignore[arg-type]
-
-
-_sys.modules[__name__].__class__ = _CallablePackage
