@@ -15,7 +15,7 @@ from errorscope.taxonomy.wordnet import class_groups
 from errorscope.datasets._index import class_info
 from .taxonomy_helpers import ETH
 
-EXTRA = ["label_source", "superclass_source", "cooccurrence_pairs", "clip_step", "num_missing"]
+EXTRA = ["label_source", "superclass_source", "cooccurrence_source", "cooccurrence_pairs", "clip_step", "num_missing"]
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ name of the first label), ``label`` (its exact label string), ``category2`` (the
 procedure after a problematic-only first label, else empty), and the details: ``superclasses`` (``[S(p)]`` for
 fine-grained and OOV-similar-to-target rows), ``shared_superclass_labels`` (ids c in M with same(c, p)),
 ``cooccurring_labels`` (ids c in M with cooc(c, p)), ``oov_detail`` (the CLIP top-5 string), then
-``label_source`` and ``clip_step``. Rows whose model has no prediction are dropped.
+``label_source``, ``cooccurrence_source`` (``published`` / ``derived``) and ``clip_step``. Rows whose model has no prediction are dropped.
 """
 
 from __future__ import annotations
@@ -83,5 +83,6 @@ def per_image_frame(result, *, errors_only: bool = False) -> pd.DataFrame:
     frame["cooccurring_labels"] = cooc
     frame["oov_detail"] = oov
     frame["label_source"] = pd.Categorical([labels.source] * len(frame))
+    frame["cooccurrence_source"] = pd.Categorical([kn.cooccurrence.source] * len(frame))
     frame["clip_step"] = pd.Categorical([result.clip_step] * len(frame))
     return frame

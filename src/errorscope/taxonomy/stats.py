@@ -143,7 +143,9 @@ def taxonomy_stats(result, group: str = "all", *, metadata: pd.DataFrame | None 
 
     Notes
     -----
-    Extra columns, after the ETH ones: ``label_source``, ``superclass_source``, ``cooccurrence_pairs``,
+    Extra columns, after the ETH ones: ``label_source``, ``superclass_source``, ``cooccurrence_source``
+    (``published`` or ``derived``), ``cooccurrence_pairs`` (the pair source's description: how many pairs,
+    from where),
     ``clip_step`` (``skipped`` when the OOV step did not run; ``num_OOV_clip`` is then 0 and the later
     categories are biased upwards), and ``num_missing`` (rows without a prediction, excluded).
     """
@@ -210,7 +212,8 @@ def taxonomy_stats(result, group: str = "all", *, metadata: pd.DataFrame | None 
     out = out[META_COLUMNS + acc_cols + STATS_COLUMNS + m_cols].copy()
     out["label_source"] = labels.source
     out["superclass_source"] = kn.superclasses.source
-    out["cooccurrence_pairs"] = f"{len(kn.cooccurrence.pairs)} pairs ({kn.cooc_excluded})"
+    out["cooccurrence_source"] = kn.cooccurrence.source
+    out["cooccurrence_pairs"] = kn.cooc_excluded
     out["clip_step"] = result.clip_step
     out["num_missing"] = (~valid & nonprob[None, :]).sum(axis=1)
     return out.sort_values("model_dir_id", kind="stable").reset_index(drop=True)
