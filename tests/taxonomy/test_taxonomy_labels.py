@@ -68,7 +68,7 @@ def test_shankar_source_runs_end_to_end_with_imagenet_m_columns(tmp_path):
     preds[40] = (labels[40] + 1) % 1000           # p in M: multi-label correct, not an ImageNet-M error
     pop = Population.from_predictions([Predictions.from_arrays("m", preds)])
     st = classify(pop, ml).stats("all")
-    assert list(st.columns[-9:-6]) == IMAGENET_M_COLUMNS
+    assert list(st.columns[-10:-7]) == IMAGENET_M_COLUMNS
     assert st["num_all_samples"][0] == 40 and st["num_all_imagenet-m_samples"][0] == 3
     assert st["num_imagenet-m_errors"][0] == 1 and st["num_ambiguous"][0] == 1
     assert st["label_source"][0] == "shankar"

@@ -194,6 +194,9 @@ SHARE_COLUMNS = {"num_collapsed_mappings": "collapsed", "num_ambiguous": "multi_
 def summary_table(stats):
     """One row per model: images, top-1 errors, top-1 and MLA accuracy, and the share of errors per category.
 
+    ``mla`` is the paper's multi-label accuracy (collapsed class mappings count as correct, class-averaged);
+    ``mla_shankar`` the multi-label accuracy of Shankar et al. / TFDS (p ∈ M, image-averaged).
+
     Parameters
     ----------
     stats : the ``stats("all")`` frame of a taxonomy result (ETH column layout, accuracies in percent).
@@ -209,7 +212,8 @@ def summary_table(stats):
     table = pd.DataFrame({"n_images": stats["num_all_samples"].to_numpy(),
                           "errors": stats["num_all_top1_errors"].to_numpy(),
                           "top1": stats["top1_val_acc"].to_numpy() / 100.0,
-                          "mla": stats["mla_all"].to_numpy() / 100.0},
+                          "mla": stats["mla_all"].to_numpy() / 100.0,
+                          "mla_shankar": stats["mla_all_shankar"].to_numpy() / 100.0},
                          index=pd.Index(stats["model_dir_id"].to_numpy(), name="model"))
     for col, name in SHARE_COLUMNS.items():
         with np.errstate(invalid="ignore", divide="ignore"):
