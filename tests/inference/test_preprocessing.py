@@ -27,7 +27,7 @@ def images():
 def test_timm_model_preprocessing_matches_timm(arch, images):
     loaded = load_model(ModelSpec(f"timm:{arch}", "timm", arch, pretrained=False))
     model = timm.create_model(arch, pretrained=False)
-    config = timm.data.resolve_data_config({}, model=model)
+    config = timm.data.resolve_data_config({}, model=model, use_test_size=True)  # timm validate.py's default
     assert loaded.preprocessing == from_timm_config(config)
     ours, theirs = loaded.preprocessing.transform(), timm.data.create_transform(**config)
     for img in images:
@@ -77,3 +77,41 @@ def test_invalid_preprocessing_is_rejected():
 def test_round_trip_through_dict():
     prep = Preprocessing(input_size=(3, 160, 200), crop_pct=0.95, interpolation="bicubic")
     assert Preprocessing.from_dict(prep.to_dict()) == prep
+
+
+@pytest.fixture()
+def test_size_timm(monkeypatch):
+    """timm's tiny ``test_resnet`` (random weights) with a pretrained_cfg that has a distinct test size."""
+    real = timm.create_model
+    overlay = {"input_size": (3, 160, 160), "crop_pct": 0.875, "test_input_size": (3, 192, 192),
+               "test_crop_pct": 1.0, "interpolation": "bicubic"}
+
+    def create(name, pretrained=False, **kw):
+        return real(name, pretrained=pretrained, pretrained_cfg_overlay=overlay, **kw)
+
+    monkeypatch.setattr(timm, "create_model", create)
+    return real, overlay
+
+
+def test_timm_eval_size_test_by_default_as_timm_validate(test_size_timm, images):
+    from errorscope.inference.models import spec_from_name
+
+    real, overlay = test_size_timm
+    model = real("test_resnet", pretrained=False, pretrained_cfg_overlay=overlay)
+    loaded = load_model(spec_from_name("timm:test_resnet", pretrained=False))
+    p = loaded.preprocessing
+    assert p.input_size == (3, 192, 192) and p.crop_pct == 1.0 and p.data_config == "timm-test"
+    assert p.resize_size == (192, 192)
+    # what timm's validate.py builds by default (use_test_size=not args.use_train_size)
+    config = timm.data.resolve_data_config({}, model=model, use_test_size=True)
+    theirs = timm.data.create_transform(**config)
+    for img in images:
+        torch.testing.assert_close(p.transform()(img), theirs(img), rtol=0, atol=0)
+    train = load_model(spec_from_name("timm:test_resnet", pretrained=False, eval_size="train")).preprocessing
+    assert train.input_size == (3, 160, 160) and train.crop_pct == 0.875 and train.data_config == "timm-train"
+    assert train.resize_size == (182, 182)  # floor(160 / 0.875)
+    theirs = timm.data.create_transform(**timm.data.resolve_data_config({}, model=model))
+    for img in images:
+        torch.testing.assert_close(train.transform()(img), theirs(img), rtol=0, atol=0)
+    with pytest.raises(InvalidInputError, match="eval_size"):
+        spec_from_name("timm:test_resnet", eval_size="huge")

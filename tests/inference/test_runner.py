@@ -88,6 +88,9 @@ def test_timm_and_torchvision_random_weights_match_plain_loop(tmp_path, val_flat
     assert meta["status"] == "ok" and meta["model"] == "timm:test_resnet" and meta["source"] == "timm"
     assert meta["n_params"] == sum(p.numel() for p in ref_timm.parameters())
     assert meta["preprocessing"]["input_size"] == [3, 160, 160] and meta["preprocessing"]["crop_pct"] == 0.95
+    # which data config ran is recorded (test_resnet has no test size: the test config equals the train one)
+    assert meta["eval_size"] == "test" and meta["preprocessing"]["data_config"] == "timm-test"
+    assert read_metadata(tmp_path / "torchvision__squeezenet1_1.npz")["preprocessing"]["data_config"] == "torchvision-weights"
     assert meta["n_images"] == len(files) and meta["images"]["layout"] == "val-flat"
     assert meta["images_per_s"] > 0 and meta["wall_time_s"] >= meta["inference_time_s"] > 0
     assert {"torch", "torchvision", "timm", "numpy", "python", "errorscope"} <= set(meta["versions"])

@@ -27,7 +27,7 @@ def test_data_list_prefix(capsys, data_dir):
 def test_data_list_all_marks_the_optional_missing_file(capsys):
     assert main(["data", "list"]) == 0
     out = capsys.readouterr().out
-    assert f"{len(list_resources())} resources (145 in the mirror, 0 in the cache, 1 missing)" in out
+    assert f"{len(list_resources())} resources (146 in the mirror, 0 in the cache, 1 missing)" in out
     [line] = [line for line in out.splitlines() if line.startswith("multilabel/human_accuracy_v3.0.0.json")]
     assert line.split()[1:3] == ["191.1", "MiB"] and line.split()[-2:] == ["missing", "(optional)"]
     assert "unspecified (see the TFDS imagenet2012_multilabel card)" in line

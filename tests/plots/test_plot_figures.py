@@ -211,3 +211,34 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     f = pd.DataFrame({"model": ["a"] * 16, "factor": FACTORS, "error_ratio": 1.0, "er_low": 0.9, "er_high": 1.1})
     with pytest.raises(MissingDependencyError, match=r"errorscope\[plot\]"):
         plot_error_ratios(f)
+
+
+def test_error_category_figures_compare_shares_and_print_the_protocol():
+    """User models (ReaL, no CLIP) overlaid on the ETH population: shares, no fg-OOV panel, protocol printed."""
+    import os
+    from pathlib import Path
+
+    from errorscope.plots.figure_set import build_figures
+    from errorscope.readers import read_population
+    from errorscope.taxonomy import classify
+
+    data = Path(os.environ.get("ERRORSCOPE_DATA_DIR", "../shared/data"))
+    pop = read_population([data / "predictions/shavit_analysing_relations/topk_ids_vgg11.csv"])
+    res = classify(pop, "real")
+    user = {g: res.stats(g) for g in ("all", "organism", "artifact", "other")}
+    builders = build_figures(user_eth_stats=user, include=["error_categories_absolute", "error_categories_relative"])
+    fig = builders["error_categories_absolute"]()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "fine-grained OOV" not in titles and "fine-grained" in titles and "overlapping classes" in titles
+    assert {ax.get_ylabel() for ax in fig.axes} == {"% of top-1 errors"}
+    text = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+    assert "Shankar et al. labels, 18,692 images, CLIP step run" in text
+    assert "real labels, 42,164 images, CLIP step skipped; pairs published" in text
+    # the user's point is its share: 100 x fine-grained / top-1 errors of the stats row (not its count)
+    st = user["organism"].iloc[0]  # the figures draw the organism / artifact / other groups
+    ax = fig.axes[titles.index("fine-grained")]
+    ys = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections if len(c.get_offsets()) == 1])
+    want = 100.0 * st["num_same_superclass"] / st["num_group_top1_errors"]
+    assert np.isclose(ys, want, rtol=0, atol=1e-9).any() and not np.isclose(ys, st["num_same_superclass"]).any()
+    rel = builders["error_categories_relative"]()
+    assert "fine-grained OOV" not in [ax.get_title() for ax in rel.axes]

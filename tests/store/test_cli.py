@@ -45,7 +45,7 @@ def test_compare_stored_and_published(store_file, tmp_path, capsys):
     assert main(["compare", "resnet50", "--population", "eth", "--format", "csv"]) == 0
     captured = capsys.readouterr()
     eth = pd.read_csv(__import__("io").StringIO(captured.out))
-    assert len(eth) == 7 and (eth["n_reference"] == 961).all()
+    assert len(eth) == 5 and eth["factor"].str.startswith("mle_share_").all() and (eth["n_reference"] == 961).all()
     assert "resnet50 (published)" in captured.err
 
 

@@ -100,3 +100,32 @@ def test_cli_imagenet_a(tmp_path):
     assert st.num_all_samples[0] == 400 and st.num_group_correct[0] == sum(1 for i in range(400) if i % 3)
     assert st.num_ambiguous[0] == 0 and st.label_source[0] == "imagenet-a"
     assert "top1_val_acc_subset_200" in st.columns and "num_imagenet-m_errors" not in st.columns
+
+
+def test_cli_pairs_source_is_named_and_derived_needs_held_out(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from errorscope.cli.main import main
+    from errorscope.datasets import val_index
+
+    preds = tmp_path / "m.csv"
+    labels = val_index().labels.copy()
+    labels[:100] = (labels[:100] + 1) % 1000
+    pd.DataFrame({"file_name": val_index().file_names, "predicted_class": labels}).to_csv(preds, index=False)
+    assert main(["taxonomy", str(preds), "--labels", "real", "--out", str(tmp_path / "a"), "--per-image", "errors"]) == 0
+    meta = json.loads((tmp_path / "a" / "taxonomy.json").read_text())
+    assert meta["cooccurrence_source"] == "published" and meta["cooccurrence_pairs"] == 1019
+    assert "co-occurrence pairs: published: 1019 pairs" in capsys.readouterr().out
+    assert pd.read_parquet(tmp_path / "a" / "per_image.parquet")["cooccurrence_source"].unique().tolist() == ["published"]
+    assert main(["taxonomy", str(preds), "--labels", "real", "--out", str(tmp_path / "b"), "--pairs", "derived"]) == 1
+    assert "--pairs-held-out" in capsys.readouterr().err
+    held = tmp_path / "held.txt"
+    held.write_text("\n".join(val_index().file_names[40000:]) + "\n")
+    assert main(["taxonomy", str(preds), "--labels", "real", "--out", str(tmp_path / "b"), "--pairs", "derived",
+                 "--pairs-held-out", str(held), "--per-image", "none"]) == 0
+    st = pd.read_csv(tmp_path / "b" / "stats_all.csv")
+    assert st["cooccurrence_source"][0] == "derived" and "10000 held-out images" in st["cooccurrence_pairs"][0]
+    # the 10,000 held-out images are left out: fewer non-problematic images than the 42,164 of ReaL
+    assert st["num_all_samples"][0] < 42164

@@ -66,3 +66,37 @@ def test_from_pairs():
 def test_invalid_min_count():
     with pytest.raises(InvalidInputError, match="min_count"):
         derive_cooccurrence(load_superclasses(), min_count=0)
+
+
+def test_published_pairs_are_the_default_source(published_pairs):
+    from errorscope.taxonomy.pair_sources import DEFAULT_PAIR_SOURCE, PAIR_SOURCES, load_cooccurrence
+
+    assert DEFAULT_PAIR_SOURCE == "published" and set(PAIR_SOURCES) == {"published", "derived"}
+    co = load_cooccurrence()
+    assert co.source == "published" and len(co.pairs) == 1019 == len(published_pairs)
+    assert co.matrix[published_pairs[:, 0], published_pairs[:, 1]].all()
+    assert int(co.matrix.sum()) == 2 * 1019  # both orderings, nothing else
+    assert co.description.startswith("published: 1019 pairs")
+
+
+def test_derived_pairs_need_held_out_images_and_are_refused_on_evaluated_ones():
+    from errorscope.datasets import val_index
+    from errorscope.taxonomy.knowledge import build_knowledge
+    from errorscope.taxonomy.labels import real_multilabels
+    from errorscope.taxonomy.pair_sources import load_cooccurrence
+
+    with pytest.raises(InvalidInputError, match="held out"):
+        load_cooccurrence("derived")
+    held = list(val_index().file_names[:10000])
+    co = load_cooccurrence("derived", held_out=held)
+    # the same recipe, independently: everything but the first 10,000 files excluded
+    ref = derive_cooccurrence(load_superclasses(), exclude=list(val_index().file_names[10000:]))
+    assert co.pairs.tolist() == ref.pairs.tolist() and co.n_used_files == 10000
+    assert co.steps["excluded"] == 40000 and co.description.startswith(f"derived: {len(co.pairs)} pairs")
+    with pytest.raises(InvalidInputError, match="derived on 10000 of the images being classified"):
+        build_knowledge(real_multilabels(), cooccurrence=co)
+    kn = build_knowledge(real_multilabels().without(held), cooccurrence=co)
+    assert len(kn.labels) == 40000 and kn.cooccurrence.source == "derived"
+    # the old default (derived on all 50,000 evaluated images) is refused
+    with pytest.raises(InvalidInputError, match="derived on 50000"):
+        build_knowledge(real_multilabels(), cooccurrence=derive_cooccurrence(load_superclasses()))

@@ -15,7 +15,7 @@ from errorscope.taxonomy.wordnet import class_groups
 from errorscope.datasets._index import class_info
 from .taxonomy_helpers import ETH
 
-EXTRA = ["label_source", "superclass_source", "cooccurrence_pairs", "clip_step", "num_missing"]
+EXTRA = ["label_source", "superclass_source", "mla_all_shankar", "cooccurrence_source", "cooccurrence_pairs", "clip_step", "num_missing"]
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +97,30 @@ def test_metadata_columns_come_from_models_summary():
                                        Predictions.from_arrays("my_model", val_index().labels)])
     st = classify(pop, "real").stats("all").set_index("model_dir_id")
     assert st.loc["resnet50.a1_in1k", "arch"] == "resnet" and pd.isna(st.loc["my_model", "arch"])
+
+
+def test_mla_paper_vs_mla_shankar_on_real_predictions():
+    """mla_all forgives collapsed mappings; mla_all_shankar (p in M, image mean) does not: independent loop."""
+    import numpy as np
+
+    from errorscope.readers import read_population
+    from errorscope.taxonomy import classify
+    from errorscope.taxonomy.collapsed import collapsed_matrix
+    from errorscope.taxonomy.labels import real_multilabels
+
+    from .taxonomy_helpers import DATA
+
+    pop = read_population([DATA / "predictions/shavit_analysing_relations/topk_ids_vgg11.csv"])
+    st = classify(pop, "real").stats("all")
+    ml = real_multilabels()
+    p = pop.top1[0]
+    hits = n = forgiven = 0
+    coll = collapsed_matrix()
+    for i in np.flatnonzero(~ml.problematic):
+        m = set(ml.label_set(i))
+        n += 1
+        hits += int(p[i]) in m
+        forgiven += int(p[i]) not in m and bool(coll[ml.targets[i], p[i]])
+    assert n == 42164 and st["mla_all_shankar"][0] == pytest.approx(100.0 * hits / n, abs=1e-9)
+    assert forgiven > 0  # collapsed mappings outside M exist, so the two definitions differ
+    assert st["mla_all"][0] != pytest.approx(st["mla_all_shankar"][0], abs=0.01)

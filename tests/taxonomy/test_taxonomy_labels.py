@@ -68,12 +68,13 @@ def test_shankar_source_runs_end_to_end_with_imagenet_m_columns(tmp_path):
     preds[40] = (labels[40] + 1) % 1000           # p in M: multi-label correct, not an ImageNet-M error
     pop = Population.from_predictions([Predictions.from_arrays("m", preds)])
     st = classify(pop, ml).stats("all")
-    assert list(st.columns[-8:-5]) == IMAGENET_M_COLUMNS
+    assert list(st.columns[-10:-7]) == IMAGENET_M_COLUMNS
     assert st["num_all_samples"][0] == 40 and st["num_all_imagenet-m_samples"][0] == 3
     assert st["num_imagenet-m_errors"][0] == 1 and st["num_ambiguous"][0] == 1
     assert st["label_source"][0] == "shankar"
-    # the co-occurrence pairs of the Shankar source hold its evaluation files out
-    assert "41 Shankar et al. files held out" in st["cooccurrence_pairs"][0]
+    # default pair source: the authors' published 1,019 pairs, named in the output
+    assert st["cooccurrence_source"][0] == "published"
+    assert st["cooccurrence_pairs"][0].startswith("published: 1019 pairs")
 
 
 def test_missing_shankar_resource_says_how_to_get_it():

@@ -18,8 +18,15 @@ from ..constants import N_CLASSES
 from ..exceptions import ErrorscopeError, InvalidInputError
 from .preprocessing import Preprocessing, from_timm_config, from_torchvision_weights
 
-__all__ = ["ModelSpec", "LoadedModel", "ModelSource", "SOURCES", "register_source", "parse_model_name",
+__all__ = ["EVAL_SIZES", "DEFAULT_EVAL_SIZE", "ModelSpec", "LoadedModel", "ModelSource", "SOURCES", "register_source", "parse_model_name",
            "resolve_model_names", "load_model", "WeightsUnavailableError", "output_stem"]
+
+
+#: Which timm data config ``predict`` uses: ``"test"`` (the weights' ``test_input_size`` / ``test_crop_pct``
+#: when they have one, as timm's ``validate.py`` does by default) or ``"train"`` (the train-size config, timm's
+#: ``--use-train-size``). Models without a test size get the same config either way.
+EVAL_SIZES: tuple[str, ...] = ("test", "train")
+DEFAULT_EVAL_SIZE = "test"
 
 
 class WeightsUnavailableError(ErrorscopeError, OSError):
@@ -40,6 +47,8 @@ class ModelSpec:
     module : the ``torch.nn.Module`` of a user model (source ``"user"``).
     preprocessing : overrides the source's preprocessing (required meaning for user modules: default
         224 px, crop 0.875, bilinear, ImageNet mean/std).
+    eval_size : timm models: ``"test"`` (default, timm's evaluation resolution) or ``"train"``
+        (:data:`EVAL_SIZES`).
     """
 
     name: str
@@ -49,6 +58,11 @@ class ModelSpec:
     checkpoint: str | None = None
     module: Any = field(default=None, repr=False, compare=False)
     preprocessing: Preprocessing | None = None
+    eval_size: str = DEFAULT_EVAL_SIZE
+
+    def __post_init__(self) -> None:
+        if self.eval_size not in EVAL_SIZES:
+            raise InvalidInputError(f"Expected `eval_size` to be one of {list(EVAL_SIZES)}, but got {self.eval_size!r}.")
 
 
 @dataclass
@@ -140,8 +154,10 @@ class TimmSource(ModelSource):
                 raise
 
         model = _build(spec, build)
-        config = timm.data.resolve_data_config({}, model=model)
-        return model, from_timm_config(config)
+        # timm's validate.py: resolve_data_config(vars(args), model=model, use_test_size=not args.use_train_size)
+        test = spec.eval_size == "test"
+        config = timm.data.resolve_data_config({}, model=model, use_test_size=test)
+        return model, from_timm_config(config, data_config="timm-test" if test else "timm-train")
 
 
 class TorchvisionSource(ModelSource):
@@ -222,10 +238,23 @@ def resolve_model_names(names: Iterable[str], *, pretrained: bool = True) -> lis
     return list(dict.fromkeys(out))
 
 
-def spec_from_name(name: str, *, pretrained: bool = True, checkpoint: str | Path | None = None) -> ModelSpec:
+def spec_from_name(name: str, *, pretrained: bool = True, checkpoint: str | Path | None = None,
+                   eval_size: str = DEFAULT_EVAL_SIZE) -> ModelSpec:
+    """The :class:`ModelSpec` of a registered model name (``"timm:resnet50.a1_in1k"``).
+
+    Parameters
+    ----------
+    name : ``prefix:arch``.
+    pretrained, checkpoint : see :class:`ModelSpec`.
+    eval_size : ``"test"`` (default) or ``"train"`` data config for timm models.
+
+    Returns
+    -------
+    ModelSpec
+    """
     prefix, arch = parse_model_name(name)
     return ModelSpec(f"{prefix}:{arch}", prefix, arch, pretrained=pretrained,
-                     checkpoint=str(checkpoint) if checkpoint else None)
+                     checkpoint=str(checkpoint) if checkpoint else None, eval_size=eval_size)
 
 
 def user_spec(name: str, module: Any, *, preprocessing: Preprocessing | None = None) -> ModelSpec:

@@ -38,6 +38,9 @@ class Preprocessing:
     mean, std : per-channel normalisation of the [0, 1] image.
     resize_size : the resize target in pixels; by default ``floor(size / crop_pct)`` per side as in timm.
         torchvision weights state it directly (e.g. 232 for a 224 crop).
+    data_config : where the numbers come from, recorded in every prediction's metadata: ``"timm-test"``
+        (timm's evaluation config, ``use_test_size=True``, as timm's ``validate.py``), ``"timm-train"`` (the
+        train-size config), ``"torchvision-weights"``, or ``"default"`` (given / errorscope's default).
     """
 
     input_size: tuple[int, int, int] = (3, 224, 224)
@@ -47,6 +50,7 @@ class Preprocessing:
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
     resize_size: tuple[int, int] | None = field(default=None)
+    data_config: str = "default"
 
     def __post_init__(self) -> None:
         size = tuple(int(s) for s in self.input_size)
@@ -108,9 +112,20 @@ class Preprocessing:
         return T.Compose(steps)
 
 
-def from_timm_config(config: dict) -> Preprocessing:
-    """Preprocessing from a timm data config (``timm.data.resolve_data_config({}, model=model)``)."""
+def from_timm_config(config: dict, *, data_config: str = "timm-test") -> Preprocessing:
+    """Preprocessing from a timm data config.
+
+    Parameters
+    ----------
+    config : ``timm.data.resolve_data_config({}, model=model, use_test_size=...)``.
+    data_config : the name recorded (``"timm-test"`` or ``"timm-train"``).
+
+    Returns
+    -------
+    Preprocessing
+    """
     return Preprocessing(
+        data_config=data_config,
         input_size=tuple(config["input_size"]),
         crop_pct=float(config.get("crop_pct") or 0.875),
         crop_mode=config.get("crop_mode") or "center",
@@ -126,6 +141,7 @@ def from_torchvision_weights(weights) -> Preprocessing:
     crop = int(tf.crop_size[0])
     resize = int(tf.resize_size[0])
     return Preprocessing(
+        data_config="torchvision-weights",
         input_size=(3, crop, crop),
         crop_pct=crop / resize,
         crop_mode="center",

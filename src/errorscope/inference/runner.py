@@ -29,7 +29,7 @@ from .._io import atomic_open, atomic_path
 from .._optional import require
 from ..exceptions import InvalidInputError
 from .images import ImageFiles, ImageSet, image_set
-from .models import LoadedModel, ModelSpec, load_model, output_stem, resolve_model_names, spec_from_name, user_spec
+from .models import DEFAULT_EVAL_SIZE, LoadedModel, ModelSpec, load_model, output_stem, resolve_model_names, spec_from_name, user_spec
 from .preprocessing import Preprocessing
 
 __all__ = ["PredictOptions", "ModelRun", "predict", "run_model", "SCHEMA"]
@@ -249,11 +249,11 @@ def run_model(spec: ModelSpec, images: ImageSet, out: str | Path, opts: PredictO
         done = _read_json(meta_path)
         if (done and done.get("status") == "ok" and done.get("images", {}).get("fingerprint") == fingerprint
                 and npz_path.is_file() and (done.get("keep_logits") or not opts.keep_logits)
-                and done.get("topk") == opts.topk):
+                and done.get("topk") == opts.topk and done.get("eval_size", "train") == spec.eval_size):
             return ModelRun(spec.name, "skipped", meta_path, npz_path, metadata=done)
     base = {
         "schema": SCHEMA, "model": spec.name, "source": spec.source, "arch": spec.arch,
-        "pretrained": spec.pretrained, "checkpoint": spec.checkpoint,
+        "pretrained": spec.pretrained, "checkpoint": spec.checkpoint, "eval_size": spec.eval_size,
         "images": {"root": str(images.root), "layout": images.layout, "index": images.index.name,
                    "n_images": len(images), "fingerprint": fingerprint},
     }
@@ -373,7 +373,7 @@ def _run(spec: ModelSpec, images: ImageSet, out: Path, stem: str, opts: PredictO
 
 
 def model_specs(models: Any, *, pretrained: bool = True, checkpoint: str | Path | None = None,
-                preprocessing: Preprocessing | None = None) -> list[ModelSpec]:
+                preprocessing: Preprocessing | None = None, eval_size: str = DEFAULT_EVAL_SIZE) -> list[ModelSpec]:
     """Normalise the ``models`` argument of :func:`predict` to a list of :class:`ModelSpec`.
 
     Accepts a name (``"timm:resnet50"``, wildcards allowed), a :class:`ModelSpec`, a mapping
@@ -389,7 +389,7 @@ def model_specs(models: Any, *, pretrained: bool = True, checkpoint: str | Path 
             if isinstance(m, ModelSpec):
                 specs.append(m)
             elif isinstance(m, str):
-                specs.extend(spec_from_name(n, pretrained=pretrained)
+                specs.extend(spec_from_name(n, pretrained=pretrained, eval_size=eval_size)
                              for n in resolve_model_names([m], pretrained=pretrained))
             else:
                 raise InvalidInputError(f"Expected model names, ModelSpecs or a {{name: module}} mapping, but got "
@@ -416,7 +416,8 @@ def model_specs(models: Any, *, pretrained: bool = True, checkpoint: str | Path 
 def predict(models: Any, images: str | Path | ImageSet, out: str | Path, *, pretrained: bool = True,
             checkpoint: str | Path | None = None, layout: str = "auto", preprocessing: Preprocessing | None = None,
             options: PredictOptions | None = None, ray: str | bool | None = None,
-            ray_options: Mapping[str, Any] | None = None, **option_overrides: Any) -> list[ModelRun]:
+            ray_options: Mapping[str, Any] | None = None, eval_size: str = DEFAULT_EVAL_SIZE,
+            **option_overrides: Any) -> list[ModelRun]:
     """Run models over an image folder and write ``OUT/<stem>.npz`` + ``OUT/<stem>.json`` per model.
 
     Parameters
@@ -429,6 +430,9 @@ def predict(models: Any, images: str | Path | ImageSet, out: str | Path, *, pret
     checkpoint : a local state-dict file (one model only).
     layout : the folder's layout, default recognised.
     preprocessing : overrides every model's preprocessing.
+    eval_size : timm models: ``"test"`` (default; the weights' test input size and crop, as timm's
+        ``validate.py``) or ``"train"`` (the train-size config). Recorded as ``eval_size`` and
+        ``preprocessing.data_config`` in every ``.json`` record.
     options : a :class:`PredictOptions`; keyword arguments (``batch_size=32``, ...) override its fields.
     ray : run on a Ray cluster: ``True``/``""`` for a local or ``RAY_ADDRESS`` cluster, or an address.
     ray_options : passed to :func:`~errorscope.inference.distributed.predict_ray`.
@@ -446,7 +450,8 @@ def predict(models: Any, images: str | Path | ImageSet, out: str | Path, *, pret
     opts = replace(options or PredictOptions(), **option_overrides)
     if ray is None or ray is False:
         _check_device(opts.device)  # on Ray the workers' devices count
-    specs = model_specs(models, pretrained=pretrained, checkpoint=checkpoint, preprocessing=preprocessing)
+    specs = model_specs(models, pretrained=pretrained, checkpoint=checkpoint, preprocessing=preprocessing,
+                        eval_size=eval_size)
     iset = images if isinstance(images, ImageSet) else image_set(images, layout=layout)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

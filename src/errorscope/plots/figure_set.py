@@ -26,7 +26,7 @@ from ..imagenetx._groups import (
     group_comparison,
     highlevel_population,
 )
-from ..taxonomy._published import eth_stats
+from ..taxonomy._published import ETH_CATEGORY_NAMES, eth_stats
 from ..imagenetx._published import imagenetx_wide, published_table
 from . import data as D
 from ._base import save_figure
@@ -251,13 +251,21 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
     def eth(relative, x, x_label, y_label):
         stats = eth_stats("imagenet", _ETH_GROUPS)
         highlight: list[str] = []
+        note = None
+        categories = None
         if user_eth_stats:
+            if relative == "absolute":  # counts over 18,692 vs ~42,164 images are not comparable: shares
+                relative, y_label = "group_top1_err", "% of top-1 errors"
             stats = {g: pd.concat([d, user_eth_stats[g]], ignore_index=True) if g in user_eth_stats else d
                      for g, d in stats.items()}
             highlight = sorted({m for d in user_eth_stats.values() for m in d["model_dir_id"]})
-        pts = D.eth_points(stats, x=x, relative=relative)
+            note, skipped = _taxonomy_protocol(user_eth_stats)
+            if skipped:  # fine-grained OOV was not computed for the user's models: leave the panel out
+                categories = [c for c in ETH_CATEGORY_NAMES if c != "num_OOV_clip" and (
+                    relative != "group_mle" or c not in ("num_collapsed_mappings", "num_ambiguous"))]
+        pts = D.eth_points(stats, x=x, relative=relative, categories=categories)
         fits = D.linear_fits(pts[~pts["model"].isin(highlight)])
-        return plot_error_categories(pts, fits, x_label=x_label, y_label=y_label, highlight=highlight)
+        return plot_error_categories(pts, fits, x_label=x_label, y_label=y_label, highlight=highlight, note=note)
 
     builders["error_categories_absolute"] = lambda: eth("absolute", "imagenet_top1_val_acc", "ImageNet top-1 accuracy (%)",
                                                         "errors (count)")
@@ -271,6 +279,26 @@ def build_figures(*, which: str = "top", error_type: str = "class", user_table: 
             raise InvalidInputError(f"Unknown figure names {unknown}; known: {sorted(FIGURES)}.")
         builders = {n: b for n, b in builders.items() if n in include or any(n.startswith(i + "_") for i in include)}
     return builders
+
+
+def _taxonomy_protocol(user: Mapping[str, pd.DataFrame]) -> tuple[str, bool]:
+    """The protocol line of the error-category figures, and whether the user's CLIP step was skipped."""
+    frame = user.get("all", next(iter(user.values())))
+
+    def values(col: str) -> str:
+        if col not in frame.columns:
+            return "unknown"
+        return ", ".join(sorted({str(v) for v in frame[col].dropna()})) or "unknown"
+
+    n = frame["num_all_samples"] if "num_all_samples" in frame.columns else pd.Series(dtype=float)
+    images = (f"{int(n.min()):,}" if n.min() == n.max() else f"{int(n.min()):,}-{int(n.max()):,}") if len(n) else "?"
+    clip = values("clip_step")
+    skipped = "skipped" in clip
+    pairs = f"; pairs {values('cooccurrence_source')}" if "cooccurrence_source" in frame.columns else ""
+    text = (f"Published models: Shankar et al. labels, 18,692 images, CLIP step run.  Your models: "
+            f"{values('label_source')} labels, {images} images, CLIP step {clip}{pairs}"
+            + (" (fine-grained OOV not computed: panel left out)." if skipped else "."))
+    return text, skipped
 
 
 #: Figures drawn from the published tables alone: they need no user input, so they can start first.

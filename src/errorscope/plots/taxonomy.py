@@ -14,7 +14,7 @@ __all__ = ["plot_error_categories"]
 
 def plot_error_categories(points: pd.DataFrame, fits: pd.DataFrame | None = None, *, x_label: str = "Top-1 accuracy (%)",
                           y_label: str = "errors", group_order: Sequence[str] | None = None,
-                          highlight: Sequence[str] = (), ncols: int | None = None):
+                          highlight: Sequence[str] = (), ncols: int | None = None, note: str | None = None):
     """One panel per error category: count (or share) per model against accuracy, coloured by group, with
     least-squares lines and confidence bands.
 
@@ -30,6 +30,7 @@ def plot_error_categories(points: pd.DataFrame, fits: pd.DataFrame | None = None
         Legend order of the groups (default: order of appearance).
     highlight : models drawn large with a black edge (e.g. the user's own models).
     ncols : panels per row (default 4 for more than 6 categories, else 3).
+    note : the comparison's protocol (labels, images, CLIP step of each side), printed on the figure.
 
     Returns
     -------
@@ -66,5 +67,12 @@ def plot_error_categories(points: pd.DataFrame, fits: pd.DataFrame | None = None
     for ax in axes.flat[len(cats):]:
         fig.delaxes(ax)
     fig.legend(loc="lower center", ncol=max(1, len(groups)), frameon=False, bbox_to_anchor=(0.5, -0.02), markerscale=3)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    top = 1.0
+    if note:
+        import textwrap
+
+        wrapped = textwrap.fill(note, width=int(30 * ncols))
+        fig.text(0.5, 0.995, wrapped, ha="center", va="top", fontsize=7)
+        top = 1.0 - (wrapped.count("\n") + 1.5) * 0.13 / (2.6 * nrows)  # text lines of ~0.13 in, figure 2.6 in/row
+    fig.tight_layout(rect=(0, 0.05, 1, top))
     return fig

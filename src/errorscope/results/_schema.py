@@ -131,6 +131,8 @@ SUMMARY = TableSchema("summary", ("model",), (
     Column("mla", "float", "multi-label accuracy over the non-problematic covered images (the taxonomy's, "
            "collapsed mappings count as correct)", required=False),
     Column("mla_n", "int", "images mla rests on", required=False),
+    Column("mla_shankar", "float", "multi-label accuracy of Shankar et al. / TFDS: prediction in the label set, "
+           "over the same mla_n images (collapsed mappings not forgiven)", required=False),
     Column("label_source", "str", "multi-label source of mla and the taxonomy ('real' or 'shankar')",
            required=False),
     Column("imagenetx_n", "int", "ImageNet-X annotated images (prototypes removed) the model covers"),

@@ -79,6 +79,8 @@ def summary_table(pop: Population, *, counts: FactorCounts | None = None, taxono
         ids = [m.replace("/", "--") for m in pop.models]
         frame["mla"] = [by_id[i] for i in ids]
         frame["mla_n"] = np.array([n_by_id[i] for i in ids], dtype=np.int64)
+        shankar = dict(zip(st["model_dir_id"], st["mla_all_shankar"].to_numpy(np.float64) / 100.0))
+        frame["mla_shankar"] = [shankar[i] for i in ids]
         frame["label_source"] = taxonomy.label_source
     if counts is not None:
         frame["imagenetx_n"] = counts.overall.total.astype(np.int64)

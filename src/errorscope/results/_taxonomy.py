@@ -62,13 +62,16 @@ def taxonomy_summary(stats: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Indexed by model: ``n_images`` (non-problematic images covered), ``errors``, ``top1``, ``mla``, the
+        Indexed by model: ``n_images`` (non-problematic images covered), ``errors``, ``top1``, ``mla`` (the
+        paper's MLA: collapsed mappings correct, class-averaged), ``mla_shankar`` (Shankar et al. / TFDS: the
+        prediction in the label set, image-averaged), the
         ``share_<category>`` fractions of :func:`errorscope.taxonomy.category_shares` and ``label_source``.
     """
     table = pd.DataFrame({"n_images": stats["num_all_samples"].to_numpy(),
                           "errors": stats["num_all_top1_errors"].to_numpy(),
                           "top1": stats["top1_val_acc"].to_numpy() / 100.0,
-                          "mla": stats["mla_all"].to_numpy() / 100.0},
+                          "mla": stats["mla_all"].to_numpy() / 100.0,
+                          "mla_shankar": stats["mla_all_shankar"].to_numpy() / 100.0},
                          index=pd.Index(stats["model_dir_id"].to_numpy(), name="model"))
     shares = category_shares(stats)
     for col in shares.columns:

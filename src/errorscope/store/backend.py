@@ -483,6 +483,8 @@ class ResultStore:
             cats = cats[cats["subset"] == "all"].set_index("model")
             out["mla"] = cats["mla"].reindex(out.index)
             out["mla_n"] = cats["num_all_samples"].reindex(out.index).astype("Int64")
+            if "mla_shankar" in cats.columns:
+                out["mla_shankar"] = cats["mla_shankar"].reindex(out.index)
             out["label_source"] = cats["label_source"].reindex(out.index)
         return out
 

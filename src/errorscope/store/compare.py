@@ -213,6 +213,22 @@ def _has_table(store, name: str) -> bool:
 ETH_SHARES_TABLE = "error_categories"
 
 
+#: The ETH categories that are multi-label errors (the paper's relative_to_all_mle panels).
+ETH_MLE_CATEGORIES = ["num_same_superclass", "num_OOV_clip", "num_common_co_occ", "num_non_prototypical",
+                      "num_not_classified"]
+
+
+def _mle_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``mle_share_<category>`` = share of top-1 errors / (1 - collapsed share - multi-label share), i.e. the
+    category's fraction of the multi-label errors, for the five multi-label error categories."""
+    out = frame.copy()
+    mle = 1.0 - out["share_collapsed_mappings"].astype(float) - out["share_ambiguous"].astype(float)
+    for c in ETH_MLE_CATEGORIES:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"mle_share_{c[4:]}"] = out[f"share_{c[4:]}"].astype(float) / mle.where(mle > 0)
+    return out
+
+
 def compare_model(model: str, *, population: str = "imagenetx", store=None, which: str = "top",
                   error_type: str = "class", groups: Sequence[str] | None = None, subset: str = "all",
                   scale: str = "logit", level: float = 0.95, allow_partial: bool = False) -> Comparison:
@@ -222,7 +238,6 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
     which is then left out of the fit. The model's own name is always excluded from the reference.
     """
     from ..constants import FACTORS
-    from ..taxonomy._published import ETH_CATEGORIES
     from .reference import eth_wide, imagenetx_wide
 
     note = ""
@@ -252,20 +267,28 @@ def compare_model(model: str, *, population: str = "imagenetx", store=None, whic
     elif population == "eth":
         ref_store = store if store is not None and _has_table(store, "reference_eth") else None
         reference = eth_wide(subset=subset, store=ref_store)
-        columns, x, labels = [f"share_{c[4:]}" for c in ETH_CATEGORIES], "top1", ("higher", "lower")
+        x, labels = "top1", ("higher", "lower")
+        note = ("Shares of the multi-label errors (top-1 errors minus overlapping-class and multi-label rows), the "
+                "paper's relative_to_all_mle; published models: Shankar et al. labels, 18,692 images, CLIP step run.")
+        clip_skipped = False
         if store is not None and model in store and ETH_SHARES_TABLE in store.derived_tables():
             rows = store.derived(ETH_SHARES_TABLE, [model])
             rows = rows[rows["subset"] == subset]
             if rows.empty:
                 raise InvalidInputError(f"Stored model {model!r} has no {ETH_SHARES_TABLE} row for subset {subset!r}.")
             target, origin = rows.iloc[0], "store"
-            if "label_source" in rows.columns:
-                note = (f"The stored model's taxonomy used {target['label_source']} labels, CLIP step "
-                        f"{target.get('clip_step', 'unknown')}; the published models used Shankar et al.'s labels"
-                        " and the CLIP step" + (", so share_OOV_clip is 0 by construction and the later "
-                        "categories are biased upwards." if target.get("clip_step") == "skipped" else "."))
+            clip_skipped = target.get("clip_step") == "skipped"
+            n = target.get("num_all_samples")
+            note += (f" This model: {target.get('label_source', 'unknown')} labels"
+                     + (f", {int(n):,} images" if n is not None and pd.notna(n) else "")
+                     + f", CLIP step {target.get('clip_step', 'unknown')}"
+                     + (" (fine-grained OOV not computed: left out)." if clip_skipped else "."))
         else:
             target, origin = _published_row(reference, model, population, store)
+        reference = _mle_shares(reference)
+        target = _mle_shares(target.to_frame().T).iloc[0]
+        columns = [f"mle_share_{c[4:]}" for c in ETH_MLE_CATEGORIES
+                   if not (clip_skipped and c == "num_OOV_clip")]
     else:
         raise InvalidInputError(f"Expected `population` 'imagenetx' or 'eth', but got {population!r}.")
     table = accuracy_regression(reference, target, columns=columns, x=x, scale=scale, level=level,

@@ -205,7 +205,8 @@ def taxonomy_metrics(population: Population, *, labels: str = "real", chunk: int
                                   "label_source": st["label_source"].astype(str),
                                   "clip_step": st["clip_step"].astype(str),
                                   "top1": st["imagenet_top1_val_acc"].to_numpy(np.float64) / 100.0,
-                                  "mla": st["mla_all"].to_numpy(np.float64) / 100.0})
+                                  "mla": st["mla_all"].to_numpy(np.float64) / 100.0,
+                                  "mla_shankar": st["mla_all_shankar"].to_numpy(np.float64) / 100.0})
             for c in TAXONOMY_COUNT_COLUMNS:
                 frame[c] = st[c].to_numpy(np.float64 if c.startswith("mla") else np.int64)
             frame = pd.concat([frame, category_shares(st).set_axis(frame.index)], axis=1)

@@ -6,8 +6,10 @@ them); append the original label when it is missing; skip lists of one label; co
 per image. Keep the pairs whose superclasses are disjoint and that occur in at least ``min_count`` images.
 
 With the Shankar et al. evaluation set excluded and the authors' superclasses this gives the published 1,019
-pairs. With the ReaL source nothing can be held out without losing evaluation images, so no file is excluded
-(:func:`derive_cooccurrence` with ``exclude=()``); see ``docs/taxonomy.md`` for the resulting differences.
+pairs. Pairs derived on the images that are then classified inflate the spurious-correlation share (learnt on
+the same label sets they are then matched against), so the taxonomy refuses such pairs
+(:func:`check_held_out`): derive them from images held out of the evaluation (``include=``), or use the
+published pairs (:mod:`.pair_sources`, the default).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ..constants import N_CLASSES
 from ..exceptions import InvalidInputError
 from .superclasses import Superclasses
 
-__all__ = ["Cooccurrence", "derive_cooccurrence"]
+__all__ = ["Cooccurrence", "derive_cooccurrence", "check_held_out"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +38,9 @@ class Cooccurrence:
     steps : dict of the recipe's counts (excluded, empty, single_label, contributing, pair_occurrences,
         distinct_pairs, disjoint_pairs, kept_pairs).
     n_excluded_files : how many files were excluded.
+    source : the pair source's name (``"published"``, ``"derived"``, or ``"given"`` for :meth:`from_pairs`).
+    description : one line naming where the pairs come from (written to every taxonomy output).
+    used : bool (50,000,) or None: the validation images whose labels the recipe read (None for given pairs).
     """
 
     counts: np.ndarray
@@ -43,15 +48,28 @@ class Cooccurrence:
     matrix: np.ndarray
     steps: dict[str, int]
     n_excluded_files: int
+    source: str = "derived"
+    description: str = ""
+    used: np.ndarray | None = None
+
+    @property
+    def n_used_files(self) -> int:
+        """How many validation images the recipe read (0 for given pairs)."""
+        return 0 if self.used is None else int(self.used.sum())
 
     @classmethod
-    def from_pairs(cls, pairs: Iterable[tuple[int, int]] | np.ndarray) -> "Cooccurrence":
+    def from_pairs(cls, pairs: Iterable[tuple[int, int]] | np.ndarray, *, source: str = "given",
+                   description: str | None = None) -> "Cooccurrence":
         """Use a given list of unordered pairs (for example the authors' 1,019) instead of deriving them.
 
         Parameters
         ----------
         pairs : int array (K, 2) or iterable of (int, int)
             Unordered class-id pairs.
+        source : str
+            The name recorded in the outputs.
+        description : str, optional
+            The line recorded in the outputs (default ``"<source>: K pairs"``).
 
         Returns
         -------
@@ -69,10 +87,12 @@ class Cooccurrence:
         pa, pb = np.nonzero(np.triu(matrix, 1))
         matrix.flags.writeable = False
         return cls(np.zeros((N_CLASSES, N_CLASSES), dtype=np.int32), np.stack([pa, pb], 1).astype(np.int16),
-                   matrix, {"kept_pairs": int(len(pa))}, 0)
+                   matrix, {"kept_pairs": int(len(pa))}, 0, source,
+                   description if description is not None else f"{source}: {len(pa)} pairs")
 
 
-def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = (), min_count: int = 2,
+def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = (),
+                        include: Iterable[str] | None = None, min_count: int = 2,
                         real_labels: tuple[np.ndarray, np.ndarray] | None = None,
                         targets: np.ndarray | None = None) -> Cooccurrence:
     """Run the co-occurrence recipe.
@@ -81,6 +101,8 @@ def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = 
     ----------
     superclasses : the superclasses used for the disjointness filter.
     exclude : validation file names to skip (the evaluation set of the Shankar source).
+    include : if given, read only these validation files (the images held out of the evaluation); the
+        others count as excluded.
     min_count : keep pairs seen in at least this many images (published: 2).
     real_labels, targets : the padded ReaL matrix and sizes, and the original labels; default: the
         package's ReaL labels and :func:`~errorscope.datasets.val_index` labels (row i = val image i + 1).
@@ -88,7 +110,8 @@ def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = 
     Returns
     -------
     Cooccurrence
-        Pair counts, the kept pairs, their symmetric matrix and the count of each filtering step.
+        Pair counts, the kept pairs and their symmetric matrix, with ``source="derived"`` and ``used`` = the
+        images read. Classifying any of those images with these pairs is refused by :func:`check_held_out`.
     """
     from ..datasets._real import real_label_sets
     from ..datasets._index import val_index
@@ -103,6 +126,16 @@ def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = 
     if exclude:
         pos = val_index().positions(exclude)
         excluded[pos[pos >= 0]] = True
+    if include is not None:
+        include = list(include)
+        pos = val_index().positions(include)
+        if (pos < 0).any():
+            bad = include[int(np.flatnonzero(pos < 0)[0])]
+            raise InvalidInputError(f"Held-out image {bad!r} is not an ImageNet validation file name "
+                                    "(expected names like 'ILSVRC2012_val_00000001.JPEG').")
+        keep = np.zeros(n, dtype=bool)
+        keep[pos] = True
+        excluded |= ~keep
     empty = (sizes == 0) & ~excluded
     live = ~excluded & ~empty
     present = labels >= 0
@@ -138,4 +171,40 @@ def derive_cooccurrence(superclasses: Superclasses, *, exclude: Iterable[str] = 
         "contributing": int(contributing.sum()), "pair_occurrences": int(len(key)),
         "distinct_pairs": int(upper.sum()), "disjoint_pairs": int(disjoint.sum()), "kept_pairs": int(kept.sum()),
     }
-    return Cooccurrence(counts, pairs, matrix, steps, len(exclude))
+    used = ~excluded
+    used.flags.writeable = False
+    what = f"{int(used.sum())} held-out images" if include is not None else f"{int(used.sum())} images"
+    return Cooccurrence(counts, pairs, matrix, steps, int(excluded.sum()), "derived",
+                        f"derived: {int(kept.sum())} pairs from the ReaL labels of {what} (min count {min_count})",
+                        used)
+
+
+def check_held_out(cooccurrence: Cooccurrence, file_names: np.ndarray, *, source: str = "") -> None:
+    """Refuse derived pairs learnt on any of the evaluated images.
+
+    Parameters
+    ----------
+    cooccurrence : the pairs.
+    file_names : the evaluated images (validation file names; other names, e.g. ImageNet-A, never overlap).
+    source : the multi-label source's name, for the message.
+
+    Raises
+    ------
+    InvalidInputError
+        If a file the recipe read is among ``file_names``.
+    """
+    if cooccurrence.used is None or not len(file_names):
+        return
+    from ..datasets._index import val_index
+
+    pos = val_index().positions([str(f).rsplit("/", 1)[-1] for f in file_names])
+    pos = pos[pos >= 0]
+    overlap = cooccurrence.used[pos] if len(pos) else np.zeros(0, dtype=bool)
+    if overlap.any():
+        first = val_index().file_names[pos[int(np.flatnonzero(overlap)[0])]]
+        raise InvalidInputError(
+            f"The co-occurrence pairs were derived on {int(overlap.sum())} of the images being classified "
+            f"(label source {source!r}; first: {first!r}). Pairs learnt on the evaluated images inflate the "
+            "spurious-correlation share. Use the published pairs (pairs='published', the default), or derive "
+            "them from images held out of the evaluation (load_cooccurrence('derived', held_out=...), CLI "
+            "`--pairs derived --pairs-held-out FILE`), which leaves those images out of the evaluation.")

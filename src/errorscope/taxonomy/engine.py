@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -249,7 +250,8 @@ def _label_only(P: np.ndarray, kn: Knowledge) -> tuple[np.ndarray, np.ndarray, n
 
 def classify(population: Population, labels: MultiLabels | str | None = None, *,
              clip: OOVDetector | None = None, superclasses: Superclasses | str | Path | None = None,
-             knowledge: Knowledge | None = None, chunk: int = 32, progress: bool = False,
+             knowledge: Knowledge | None = None, pairs: str | None = None,
+             held_out: Iterable[str] | None = None, chunk: int = 32, progress: bool = False,
              subset_200_acc: np.ndarray | None = None) -> TaxonomyResult:
     """Classify every prediction of ``population`` into the taxonomy.
 
@@ -265,6 +267,9 @@ def classify(population: Population, labels: MultiLabels | str | None = None, *,
         spurious correlation, non-prototypical or model failure.
     superclasses : definitions to use instead of the package's own (a path or a loaded object).
     knowledge : prebuilt tables (to reuse across calls).
+    pairs : the co-occurrence pair source (:data:`~.pair_sources.PAIR_SOURCES`): ``"published"`` (default,
+        the authors' 1,019 pairs) or ``"derived"`` (needs ``held_out``).
+    held_out : validation file names the ``derived`` pairs are learnt on; they are left out of the evaluation.
     chunk : models per vectorised block.
     progress : bool, default False
         Show a progress bar over the blocks.
@@ -294,8 +299,13 @@ def classify(population: Population, labels: MultiLabels | str | None = None, *,
         labels = imagenet_a_multilabels(population.index)
     elif labels is None or isinstance(labels, str):
         labels = load_multilabels(labels or "auto")
+    if held_out is not None:
+        held_out = list(held_out)
+        labels = labels.without(held_out)
     if knowledge is None or knowledge.labels is not labels:
-        knowledge = build_knowledge(labels, superclasses=superclasses)
+        knowledge = build_knowledge(labels, superclasses=superclasses, pairs=pairs, held_out=held_out)
+    elif pairs is not None:
+        raise InvalidInputError("Give either `knowledge` or `pairs`, not both.")
     pos = _align(population, labels)
     top1 = population.top1
     index_labels = np.asarray(population.index.labels)

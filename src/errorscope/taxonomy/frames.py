@@ -5,9 +5,10 @@ name of the first label), ``label`` (its exact label string), ``category2`` (the
 procedure after a problematic-only first label, else empty), and the details: ``superclasses`` (``[S(p)]`` for
 fine-grained and OOV-similar-to-target rows), ``shared_superclass_labels`` (ids c in M with same(c, p)),
 ``cooccurring_labels`` (ids c in M with cooc(c, p)), ``oov_detail`` (the CLIP top-5 string), then
-``label_source`` and ``clip_step``, and the known label errors: ``label_error`` (cleanlab's MTurk study confirmed
-the original label as wrong, Northcutt et al. 2021) and ``real_rejects_label`` (the image has ReaL labels and none
-is the original label); both False outside the validation set. Rows whose model has no prediction are dropped.
+``label_source``, ``cooccurrence_source`` (``published`` / ``derived``), ``clip_step``, and the known label
+errors: ``label_error`` (cleanlab's MTurk study confirmed the original label as wrong, Northcutt et al. 2021) and
+``real_rejects_label`` (the image has ReaL labels and none is the original label); both False outside the
+validation set. Rows whose model has no prediction are dropped.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def per_image_frame(result: TaxonomyResult, *, errors_only: bool = False) -> pd.
     frame["cooccurring_labels"] = cooc
     frame["oov_detail"] = oov
     frame["label_source"] = pd.Categorical([labels.source] * len(frame))
+    frame["cooccurrence_source"] = pd.Categorical([kn.cooccurrence.source] * len(frame))
     frame["clip_step"] = pd.Categorical([result.clip_step] * len(frame))
     le, rej = _label_flags(labels)
     frame["label_error"] = le[ci]

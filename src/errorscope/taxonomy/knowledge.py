@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import N_CLASSES
+from ..exceptions import InvalidInputError
 from .collapsed import collapsed_matrix
-from .cooccurrence import Cooccurrence, derive_cooccurrence
+from .cooccurrence import Cooccurrence, check_held_out
 from .labels import MultiLabels
 from .nonproto import non_prototypical_files
 from .superclasses import Superclasses, load_superclasses
@@ -40,12 +41,12 @@ class Knowledge:
     ----------
     labels : the multi-label source.
     superclasses : superclass definitions.
-    cooccurrence : the derived co-occurrence pairs.
+    cooccurrence : the co-occurrence pairs (their ``source`` and ``description`` name where they come from).
     same, cooc, collapsed : bool (1001, 1001), flattened copies in ``*_flat`` for fast gathers.
     t : int32 (n,) targets.
     m_pad : int32 (n, k) label sets with ``NONE`` padding.
     t_in_m, problematic, nonproto : bool (n,)
-    cooc_excluded : how the co-occurrence pairs were derived (files held out).
+    cooc_excluded : where the co-occurrence pairs come from (``cooccurrence.description``), kept for the outputs.
     """
 
     labels: MultiLabels
@@ -78,44 +79,42 @@ class Knowledge:
 
 
 def build_knowledge(labels: MultiLabels, *, superclasses: Superclasses | str | Path | None = None,
-                    cooccurrence: Cooccurrence | None = None) -> Knowledge:
+                    cooccurrence: Cooccurrence | None = None, pairs: str | None = None,
+                    held_out=None) -> Knowledge:
     """Build the lookup tables for ``labels``.
-
-    Co-occurrence pairs are derived with :func:`~errorscope.taxonomy.derive_cooccurrence` (docs/taxonomy.md).
-    Held-out files: the evaluation set itself for the
-    ``shankar`` source (as the authors did); for ``imagenet-a`` the Shankar files when that file is on this
-    machine (the authors reuse the ImageNet pairs), else none; for ``real`` none (see the module docs of
-    :mod:`.cooccurrence`).
 
     Parameters
     ----------
     labels : MultiLabels
-        The multi-label source.
+        The multi-label source (the evaluated images).
     superclasses : Superclasses, str, Path or None
-        Superclass definitions, a file of them, or None for the package's own.
+        Superclass definitions, a set name or a file of them, or None for the package's default.
     cooccurrence : Cooccurrence, optional
-        Pairs to use instead of deriving them.
+        Prebuilt pairs; otherwise loaded from the pair source ``pairs``.
+    pairs : str, optional
+        A registered pair source (:data:`~.pair_sources.PAIR_SOURCES`); default ``"published"``.
+    held_out : iterable of str, optional
+        Validation file names for ``pairs="derived"`` (the images the pairs are learnt on).
 
     Returns
     -------
     Knowledge
         The lookup tables.
+
+    Raises
+    ------
+    InvalidInputError
+        If derived pairs were learnt on any of the evaluated images (:func:`~.cooccurrence.check_held_out`).
     """
     sc = superclasses if isinstance(superclasses, Superclasses) else load_superclasses(superclasses)
     if cooccurrence is None:
-        exclude: list[str] = []
-        how = "none held out"
-        if labels.source == "shankar":
-            exclude, how = list(labels.file_names), f"{len(labels)} Shankar et al. files held out"
-        elif labels.source == "imagenet-a":
-            from .labels import load_multilabels, shankar_available
+        from .pair_sources import DEFAULT_PAIR_SOURCE, load_cooccurrence
 
-            if shankar_available():
-                exclude = list(load_multilabels("shankar").file_names)
-                how = f"{len(exclude)} Shankar et al. files held out"
-        cooccurrence = derive_cooccurrence(sc, exclude=exclude)
-    else:
-        how = f"given ({cooccurrence.n_excluded_files} files held out)"
+        cooccurrence = load_cooccurrence(pairs or DEFAULT_PAIR_SOURCE, superclasses=sc, held_out=held_out)
+    elif pairs is not None or held_out is not None:
+        raise InvalidInputError("Give either `cooccurrence` or `pairs`/`held_out`, not both.")
+    check_held_out(cooccurrence, labels.file_names, source=labels.source)
+    how = cooccurrence.description or f"{cooccurrence.source}: {len(cooccurrence.pairs)} pairs"
     m_pad = labels.labels.astype(np.int32)
     m_pad[m_pad < 0] = NONE
     t = labels.targets.astype(np.int32)

@@ -91,6 +91,23 @@ class MultiLabels:
         """Number of rows not marked problematic."""
         return int((~self.problematic).sum())
 
+    def without(self, file_names) -> "MultiLabels":
+        """The same source without the given images (e.g. those held out to derive co-occurrence pairs).
+
+        Parameters
+        ----------
+        file_names : iterable of file names (a leading ``<wnid>/`` is ignored); names not in the source are ignored.
+
+        Returns
+        -------
+        MultiLabels over the remaining rows, same ``source``.
+        """
+        drop = {str(f).rsplit("/", 1)[-1] for f in file_names}
+        keep = np.array([str(f).rsplit("/", 1)[-1] not in drop for f in self.file_names], dtype=bool)
+        return MultiLabels(self.source, self.index_name, self.file_names[keep], self.targets[keep],
+                           self.labels[keep], self.sizes[keep], self.problematic[keep], self.imagenet_m[keep],
+                           self.has_imagenet_m)
+
     def label_set(self, i: int) -> list[int]:
         """M of row i as a list, in source order.
 

@@ -26,7 +26,7 @@ from .wordnet import GROUPS, check_group, class_groups
 if TYPE_CHECKING:
     from .engine import TaxonomyResult
 
-__all__ = ["taxonomy_stats", "mla", "group_rows", "STATS_COLUMNS", "IMAGENET_M_COLUMNS"]
+__all__ = ["taxonomy_stats", "mla", "mla_shankar", "group_rows", "STATS_COLUMNS", "IMAGENET_M_COLUMNS"]
 
 META_COLUMNS = ["model_dir_id", "num_params", "training_data", "arch", "arch_family", "arch_group",
                 "extra_annotations"]
@@ -107,6 +107,35 @@ def _mla_covered(ok: np.ndarray, targets: np.ndarray, rows: np.ndarray, covered:
     return out
 
 
+def mla_shankar(preds: np.ndarray, labels_pad: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Multi-label accuracy of Shankar et al. (ICML 2020; the TFDS ``imagenet2012_multilabel`` metric), percent.
+
+    The fraction of the selected images whose prediction is in the multi-label set M (p ∈ M), averaged over
+    images. Unlike the paper's MLA (:func:`mla`, column ``mla_all``), a collapsed class mapping whose
+    prediction is not in M counts as wrong, and the average is not per class.
+
+    Parameters
+    ----------
+    preds : int (M, n) predictions, negative = missing (left out of that model's average).
+    labels_pad : int (n, k) label sets, negative = padding.
+    rows : bool (n,) the images to average over (the non-problematic ones).
+
+    Returns
+    -------
+    float (M,); NaN for a model with no covered selected image.
+    """
+    sel = np.flatnonzero(rows)
+    p = preds[:, sel]
+    covered = p >= 0
+    hit = np.zeros(p.shape, dtype=bool)
+    lab = labels_pad[sel]
+    for j in range(lab.shape[1]):  # one (M, n) comparison per label slot
+        hit |= (lab[None, :, j] == p) & (lab[None, :, j] >= 0)
+    n = covered.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, 100.0 * (hit & covered).sum(axis=1) / n, np.nan)
+
+
 def _in_codes(codes: np.ndarray, allowed: Iterable[int] | np.ndarray) -> np.ndarray:
     """``np.isin(codes, allowed)`` for int8 codes through a 256-entry lookup table."""
     lut = np.zeros(256, dtype=bool)
@@ -155,7 +184,12 @@ def taxonomy_stats(result: TaxonomyResult, group: str = "all", *, metadata: pd.D
 
     Notes
     -----
-    Extra columns, after the ETH ones: ``label_source``, ``superclass_source``, ``cooccurrence_pairs``,
+    ``mla_all`` and the other ``mla_*`` columns are the paper's MLA (collapsed class mappings count as
+    correct, class-averaged). Extra columns, after the ETH ones: ``label_source``, ``superclass_source``,
+    ``mla_all_shankar`` (the multi-label accuracy of Shankar et al. / TFDS: p ∈ M over the non-problematic
+    images, :func:`mla_shankar`), ``cooccurrence_source``
+    (``published`` or ``derived``), ``cooccurrence_pairs`` (the pair source's description: how many pairs,
+    from where),
     ``clip_step`` (``skipped`` when the OOV step did not run; ``num_OOV_clip`` is then 0 and the later
     categories are biased upwards), and ``num_missing`` (rows without a prediction, excluded).
     """
@@ -222,7 +256,9 @@ def taxonomy_stats(result: TaxonomyResult, group: str = "all", *, metadata: pd.D
     out = out[META_COLUMNS + acc_cols + STATS_COLUMNS + m_cols].copy()
     out["label_source"] = labels.source
     out["superclass_source"] = kn.superclasses.source
-    out["cooccurrence_pairs"] = f"{len(kn.cooccurrence.pairs)} pairs ({kn.cooc_excluded})"
+    out["mla_all_shankar"] = mla_shankar(result.preds, labels.labels, nonprob)
+    out["cooccurrence_source"] = kn.cooccurrence.source
+    out["cooccurrence_pairs"] = kn.cooc_excluded
     out["clip_step"] = result.clip_step
     out["num_missing"] = (~valid & nonprob[None, :]).sum(axis=1)
     return out.sort_values("model_dir_id", kind="stable").reset_index(drop=True)

@@ -9,6 +9,8 @@ LAYOUT_CHOICES = ("auto", "val-flat", "imagefolder", "imagenet-a", "imagenet-r",
 
 
 def register(subparsers) -> None:
+    from ...inference.models import DEFAULT_EVAL_SIZE, EVAL_SIZES
+
     p = subparsers.add_parser(
         "predict",
         help="run timm / torchvision models over an image folder and write prediction files",
@@ -25,6 +27,9 @@ def register(subparsers) -> None:
     p.add_argument("--layout", default="auto", choices=LAYOUT_CHOICES, help="image folder layout (default: detect)")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     p.add_argument("--no-pretrained", action="store_true", help="random weights (tests; nothing is downloaded)")
+    p.add_argument("--eval-size", choices=list(EVAL_SIZES), default=DEFAULT_EVAL_SIZE,
+                   help="timm models: 'test' (default) uses the weights' test input size and crop, as timm's "
+                        "validate.py; 'train' the train-size config (timm --use-train-size). Recorded in the .json")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers (default 2)")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1, ...")
@@ -62,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     ray_options = {"num_cpus": args.ray_cpus, "num_gpus": args.ray_gpus,
                    "mode": "return" if args.ray_return else "shared"}
     runs = predict(names, args.images, args.out, pretrained=not args.no_pretrained, checkpoint=args.checkpoint,
-                   layout=args.layout, options=opts, ray=args.ray, ray_options=ray_options)
+                   layout=args.layout, options=opts, ray=args.ray, ray_options=ray_options,
+                   eval_size=args.eval_size)
     for line in summary_lines(runs):
         print(line)
     failed = sum(r.status == "failed" for r in runs)

@@ -19,6 +19,8 @@ from ...options import DEFAULT_LABELS, LABEL_SOURCES
 
 
 def register(subparsers) -> None:
+    from ...taxonomy.pair_sources import DEFAULT_PAIR_SOURCE, PAIR_SOURCES
+
     p = subparsers.add_parser(
         "taxonomy", help="classify model errors into the Peychev et al. taxonomy",
         description="Classify every top-1 prediction of every model: correct, collapsed mapping, multi-label, "
@@ -34,6 +36,14 @@ def register(subparsers) -> None:
     p.add_argument("--superclasses", default=None, metavar="NAME|PATH",
                    help="superclass set: reconstruction-v1 (default), wordnet-coherent-v2, or a definitions file "
                    "(TOML of this package's format, or the authors' JSON lines)")
+    p.add_argument("--pairs", choices=list(PAIR_SOURCES), default=DEFAULT_PAIR_SOURCE,
+                   help="co-occurrence (spurious-correlation) pairs: "
+                        + "; ".join(f"{k}: {v.summary}" for k, v in PAIR_SOURCES.items())
+                        + f" (default {DEFAULT_PAIR_SOURCE})")
+    p.add_argument("--pairs-held-out", type=Path, default=None, metavar="FILE",
+                   help="with --pairs derived: validation file names (one per line, or a CSV with a file_name "
+                        "column) whose ReaL labels the pairs are learnt on; these images are left out of the "
+                        "evaluation")
     p.add_argument("--imagenet-a", type=Path, default=None, metavar="DIR",
                    help="the predictions are on ImageNet-A: its folder (<wnid>/<file>) defines the image index")
     p.add_argument("--out", type=Path, default=None, help="output directory")
@@ -92,6 +102,16 @@ def run(args: argparse.Namespace) -> int:
 
         source = resolve_label_source(args.labels, path=args.shankar_file)
         labels = load_multilabels(source, path=args.shankar_file if source == "shankar" else None)
+    held_out = None
+    if args.pairs_held_out is not None:
+        if args.pairs != "derived":
+            raise InvalidInputError("--pairs-held-out only applies to --pairs derived.")
+        from ...taxonomy.pair_sources import read_held_out
+
+        held_out = read_held_out(args.pairs_held_out)
+    elif args.pairs == "derived":
+        raise InvalidInputError("--pairs derived needs --pairs-held-out FILE: the images the pairs are learnt on, "
+                                "left out of the evaluation (pairs learnt on the evaluated images are refused).")
     population = read_population(args.predictions, index=index, progress=True)
     detector = None
     if args.clip_images is not None:
@@ -109,11 +129,14 @@ def run(args: argparse.Namespace) -> int:
         detector = ClipOOVDetector.from_pretrained(arch, pretrained, images=args.clip_images,
                                                    train_embeddings=args.clip_train_embeddings,
                                                    cache=args.clip_cache, device=args.device)
-    result = classify(population, labels, clip=detector, superclasses=args.superclasses, progress=True)
+    result = classify(population, labels, clip=detector, superclasses=args.superclasses, progress=True,
+                      pairs=args.pairs, held_out=held_out)
     if detector is not None and args.clip_cache is not None:
         detector.save_cache()
     note = (f"label source: {result.label_source}; superclasses: {result.knowledge.superclasses.source}; "
-            f"co-occurrence: {len(result.knowledge.cooccurrence.pairs)} pairs ({result.knowledge.cooc_excluded}); "
+            f"co-occurrence pairs: {result.knowledge.cooc_excluded}; "
+            f"{result.labels.n_non_problematic} non-problematic images"
+            + (f" ({len(held_out)} held-out images left out)" if held_out else "") + "; "
             f"CLIP OOV step: {result.clip_step}")
     if args.out is not None:
         from ..._io import atomic_open, write_frame
@@ -135,8 +158,11 @@ def run(args: argparse.Namespace) -> int:
             print(agreement_summary(agreement).round(3).to_string(), file=sys.stderr)
         with atomic_open(out / "taxonomy.json") as fh:
             json.dump({"label_source": result.label_source, "superclasses": result.knowledge.superclasses.source,
+                       "cooccurrence_source": result.knowledge.cooccurrence.source,
                        "cooccurrence_pairs": int(len(result.knowledge.cooccurrence.pairs)),
-                       "cooccurrence_held_out": result.knowledge.cooc_excluded, "clip_step": result.clip_step,
+                       "cooccurrence_description": result.knowledge.cooc_excluded,
+                       "cooccurrence_held_out_images": int(result.knowledge.cooccurrence.n_used_files),
+                       "clip_step": result.clip_step,
                        "models": result.models, "index": result.index_name}, fh, indent=2)
         print(f"wrote {out} ({len(result.models)} models; {note})", file=sys.stderr)
     if not args.quiet and args.most_common is None and not args.count_spurious_pairs:
