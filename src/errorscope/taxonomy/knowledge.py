@@ -8,6 +8,7 @@ label sets, problematic and non-prototypical masks).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
@@ -91,7 +92,7 @@ class MultiLabels:
         """Number of rows not marked problematic."""
         return int((~self.problematic).sum())
 
-    def without(self, file_names) -> "MultiLabels":
+    def without(self, file_names: Iterable[str]) -> "MultiLabels":
         """The same source without the given images (e.g. those held out to derive co-occurrence pairs).
 
         Parameters
