@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .exceptions import InvalidInputError
 
@@ -123,7 +125,7 @@ def printable(text: object) -> str:
     return "".join(_escape(ch) if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
 
 
-def _map_labels(index, fn):
+def _map_labels(index: Any, fn: Callable[[str], str]) -> Any:
     import pandas as pd
 
     if isinstance(index, pd.MultiIndex):
@@ -133,13 +135,13 @@ def _map_labels(index, fn):
     return index
 
 
-def _is_text(dtype) -> bool:
+def _is_text(dtype: Any) -> bool:
     import pandas as pd
 
     return dtype == object or pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
 
 
-def _label_values(index) -> list:
+def _label_values(index: Any) -> list:
     """The distinct labels of ``index`` worth checking (each level of a MultiIndex, categories)."""
     import pandas as pd
 
@@ -152,11 +154,11 @@ def _label_values(index) -> list:
     return out
 
 
-def _map_frame(frame, fn, needs):
+def _map_frame(frame: Any, fn: Callable[[str], str], needs: Callable[[str], bool]) -> Any:
     """``frame`` with ``fn`` applied to every string label and string cell for which ``needs`` holds."""
     import pandas as pd
 
-    def hit(values) -> bool:
+    def hit(values: Any) -> bool:
         return any(isinstance(v, str) and needs(v) for v in values)
 
     changed_cols = []
@@ -190,7 +192,7 @@ def _map_frame(frame, fn, needs):
     return out
 
 
-def printable_frame(frame):
+def printable_frame(frame: Any) -> Any:
     """A copy of the DataFrame ``frame`` with :func:`printable` applied to its string labels and cells.
 
     Parameters
@@ -210,7 +212,7 @@ def _neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def neutralise_formulas(frame):
+def neutralise_formulas(frame: Any) -> Any:
     """A copy of ``frame`` in which every string cell or label starting with ``= + - @``, tab or CR gets a
     leading ``'``, so a spreadsheet shows it as text instead of running it as a formula (OWASP advice).
 

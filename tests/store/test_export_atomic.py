@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from errorscope.exceptions import InvalidInputError
 from errorscope.store import ResultStore
 from errorscope.store import export as export_mod
 from errorscope.store.export import export_parquet
@@ -75,6 +76,7 @@ def test_killed_export_folder_is_removed_by_the_next_export(store_path, tmp_path
     script = f"""
 import time, sys
 sys.path.insert(0, {str(Path(export_mod.__file__).parents[2])!r})
+from errorscope.exceptions import InvalidInputError
 from errorscope.store import ResultStore
 from errorscope.store.export import export_parquet
 from tests.store.conftest import top1_suite
@@ -107,3 +109,19 @@ with ResultStore({str(store_path)!r}, suite=top1_suite(), read_only=True) as s:
     with ResultStore(store_path, suite=top1_suite(), read_only=True) as store:
         export_parquet(store, parent / "out")
     assert sorted(p.name for p in parent.iterdir()) == [".out.fresh.part", "out"]
+
+
+def test_previous_export_set_aside_by_a_killed_overwrite_is_put_back(store_path, tmp_path):
+    """A kill between the two renames of ``overwrite`` leaves the old export in ``.out.X.part/previous``
+    (marker of the dead process) and no ``out``: the next export restores it before writing."""
+    parent = tmp_path / "exports"
+    with ResultStore(store_path, suite=top1_suite(), read_only=True) as store:
+        export_parquet(store, parent / "out", models=["DINO"])
+        aside = parent / ".out.kill.part"
+        aside.mkdir()
+        (aside / ".pid").write_text(str(2**31 - 1))  # no such process
+        (parent / "out").rename(aside / "previous")
+        with pytest.raises(InvalidInputError, match="exists; pass overwrite=True"):  # restored first, so refused
+            export_parquet(store, parent / "out", models=["DINO"])
+        assert sorted(p.name for p in parent.iterdir()) == ["out"]
+        assert pd.read_parquet(parent / "out" / "models.parquet")["model"].tolist() == ["DINO"]

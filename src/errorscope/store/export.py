@@ -58,7 +58,8 @@ def _alive(pid: int) -> bool:
 
 
 def _remove_stale(parent: Path, name: str) -> list[Path]:
-    """Remove the ``.<name>.*.part`` directories of killed exports in ``parent``."""
+    """Remove the ``.<name>.*.part`` directories of killed exports in ``parent``; a previous export set aside by
+    an ``overwrite`` that was killed before the new one was renamed in is put back at ``parent / name``."""
     removed = []
     for tmp in parent.glob(f".{name}.*.part"):
         if not tmp.is_dir() or tmp.is_symlink():
@@ -72,6 +73,8 @@ def _remove_stale(parent: Path, name: str) -> list[Path]:
             except OSError:
                 continue
         if stale:
+            if (tmp / "previous").is_dir() and not (parent / name).exists():
+                (tmp / "previous").rename(parent / name)
             shutil.rmtree(tmp, ignore_errors=True)
             removed.append(tmp)
     return removed
@@ -85,13 +88,14 @@ def export_parquet(store, out_dir: str | Path, *, models=None, chunk: int = 64, 
     from tqdm.auto import tqdm
 
     out_dir = Path(out_dir)
+    if out_dir.parent.is_dir():
+        _remove_stale(out_dir.parent, out_dir.name)  # first: it may put a previous export back at out_dir
     if out_dir.exists() and not overwrite:
         raise InvalidInputError(f"{out_dir} exists; pass overwrite=True (CLI: --overwrite) to replace it.")
     names = store.model_names() if models is None else list(models)
     if not names:
         raise InvalidInputError(f"{store.path}: nothing to export, the store holds no models.")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(out_dir.parent, out_dir.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".part", dir=out_dir.parent))
     old: Path | None = None
     try:
