@@ -125,3 +125,22 @@ def test_previous_export_set_aside_by_a_killed_overwrite_is_put_back(store_path,
             export_parquet(store, parent / "out", models=["DINO"])
         assert sorted(p.name for p in parent.iterdir()) == ["out"]
         assert pd.read_parquet(parent / "out" / "models.parquet")["model"].tolist() == ["DINO"]
+
+
+def test_model_named_dot_dot_stays_inside_the_export(tmp_path, base_predictions):
+    """Hive partition names are URL-encoded by pyarrow, so a hostile model name stays one folder inside DIR and
+    reads back unchanged."""
+    import pyarrow.dataset as ds
+
+    names = ["../../x", "/abs/y", "a\\b=c"]
+    with ResultStore(tmp_path / "evil.duckdb", suite=top1_suite()) as store:
+        store.add([p.renamed(n) for p, n in zip(base_predictions, names)])
+        out = export_parquet(store, tmp_path / "deep" / "er" / "out")
+    # every file written is under DIR (the store's own files aside)
+    outside = [p for p in tmp_path.rglob("*") if p.is_file() and out not in p.parents
+               and not p.name.startswith("evil.duckdb")]
+    assert outside == [] and len(list(out.rglob("*.parquet"))) >= 6
+    parts = sorted(p.name for p in (out / "predictions").iterdir())
+    assert all(p.startswith("model=") and "/" not in p for p in parts) and len(parts) == 3
+    table = ds.dataset(out / "predictions", format="parquet", partitioning="hive").to_table()
+    assert sorted(set(table.column("model").to_pylist())) == sorted(names)
