@@ -171,3 +171,15 @@ def test_cli_prints_model_names_escaped_and_writes_csv_neutralised(tmp_path, cap
     assert "\x1b" not in listed and "'=HYPERLINK" in listed
     assert main(["store", "list", "--store", store, "--save", str(tmp_path / "list.csv")]) == 0
     assert "'" + name in pd.read_csv(tmp_path / "list.csv")["model"].tolist()
+
+
+def test_compare_header_and_csv_escape_the_model_name(tmp_path, capsys):
+    pytest.importorskip("duckdb")
+    from errorscope.cli.main import main
+
+    name = "@evil\x1b[2K"
+    npz = _named_prediction_file(tmp_path, name)
+    assert main(["compare", str(npz), "--format", "csv", "--save", str(tmp_path / "cmp.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "@evil\\x1b[2K" in err
+    assert len(pd.read_csv(tmp_path / "cmp.csv")) == 16  # one row per factor (the table has no model column)
