@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "errorscope"
 
 #: Layers, lowest first: data flows files -> predictions -> counts -> result tables -> figures, reports, CLI.
 LAYERS = [
-    {"constants", "exceptions", "_optional", "_io", "options"},
+    {"constants", "exceptions", "_optional", "_safe", "_io", "options"},
     {"resources"},
     {"datasets", "metrics"},
     {"predictions"},

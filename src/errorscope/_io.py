@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from ._safe import neutralise_formulas
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
@@ -44,11 +46,16 @@ def atomic_open(target: str | Path, mode: str = "w", **kwargs) -> Iterator[IO]:
 
 
 def write_frame(frame, target: str | Path, *, index: bool = True, **kwargs) -> Path:
-    """Write a DataFrame atomically as CSV or Parquet, chosen by the file extension."""
+    """Write a DataFrame atomically as CSV or Parquet, chosen by the file extension.
+
+    In CSV, a text cell or label starting with ``= + - @``, tab or CR gets a leading ``'`` so a spreadsheet
+    does not run it as a formula (:func:`errorscope._safe.neutralise_formulas`); Parquet keeps the values as
+    they are.
+    """
     target = Path(target)
     with atomic_path(target) as tmp:
         if target.suffix == ".parquet":
             frame.to_parquet(tmp, index=index, **kwargs)
         else:
-            frame.to_csv(tmp, index=index, **kwargs)
+            neutralise_formulas(frame).to_csv(tmp, index=index, **kwargs)
     return target

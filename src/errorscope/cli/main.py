@@ -13,6 +13,7 @@ import pkgutil
 import sys
 
 from .. import __version__
+from .._safe import printable
 from ..exceptions import ErrorscopeError
 
 
@@ -43,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ErrorscopeError as exc:
-        print(f"errorscope {args.command}: error: {exc}", file=sys.stderr)
+        # the message may quote a model name read from a file: escape control characters, keep its lines
+        text = "\n".join(printable(line) for line in str(exc).split("\n"))
+        print(f"errorscope {args.command}: error: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)

@@ -15,6 +15,7 @@ from typing import Any
 
 from .._optional import require
 from ..constants import N_CLASSES
+from .._safe import safe_filename
 from ..exceptions import ErrorscopeError, InvalidInputError
 from .preprocessing import Preprocessing, from_timm_config, from_torchvision_weights
 
@@ -286,11 +287,13 @@ def load_model(spec: ModelSpec) -> LoadedModel:
 def output_stem(name: str) -> str:
     """File stem for a model's outputs: ``timm:resnet50.a1_in1k`` -> ``timm__resnet50.a1_in1k``.
 
-    ``:`` becomes ``__`` and path separators ``_``, so the stem is a valid file name on every OS.
+    ``:`` becomes ``__`` and path separators ``_``; any other character outside letters, digits and
+    ``. _ + - = @ ,`` becomes ``_`` with a short hash of the name appended
+    (:func:`errorscope._safe.safe_filename`), so the stem is a valid file name on every OS and stays in its folder.
     """
     stem = name.replace(":", "__").replace("/", "_").replace("\\", "_")
     if not stem or stem.startswith("."):
         raise InvalidInputError(f"Model name {name!r} does not give a usable file name.")
-    return stem
+    return safe_filename(stem)
 
 

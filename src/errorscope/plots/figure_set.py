@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._safe import inside, safe_filename
 from ..exceptions import InvalidInputError
 from ..imagenetx._stats import factor_correlations
 from ..imagenetx._model_types import MODEL_TYPE_ORDER
@@ -318,9 +319,12 @@ def _draw_one(name: str, kwargs: dict, out_dir: Path, formats: Sequence[str], dp
     from ._base import pyplot
 
     plt = pyplot()
+    # the name may hold a model name read from a prediction file: it must not pick the folder
+    # (and a dot in it must not be taken for a suffix: save_figure replaces the ".png" placeholder per format)
+    path = inside(out_dir, Path(out_dir) / f"{safe_filename(name)}.png")
     fig = build_figures(include=[name], **kwargs)[name]()
     try:
-        return name, save_figure(fig, Path(out_dir) / name, formats=formats, dpi=dpi)
+        return name, save_figure(fig, path, formats=formats, dpi=dpi)
     finally:
         plt.close(fig)
 

@@ -17,14 +17,21 @@ Hive-partitioned Parquet recovers the ``model`` column, e.g. DuckDB::
     JOIN 'out/images.parquet' i USING (image)
     GROUP BY p.model
 
-The export is written to a temporary directory next to ``out_dir`` and renamed onto it at the end, so a
-reader never sees half an export.
+The export is written to a temporary directory ``.<out>.XXXX.part`` next to ``out_dir`` (every file of it,
+then the whole directory, renamed onto ``out_dir`` at the end), so a reader never sees half an export and a
+failure leaves no partial file. The temporary directory holds a ``.pid`` marker; one left by a killed export
+(its process gone, or without a marker and untouched for :data:`STALE_S` seconds) is removed by the next
+export into the same parent folder. With ``overwrite=True`` the old export is first renamed aside, the new
+one renamed in, then the old one removed, so a kill at any point leaves a complete export (old or new) at
+``out_dir`` or beside it.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +42,43 @@ from ..exceptions import InvalidInputError
 
 __all__ = ["export_parquet"]
 
+#: A temporary export directory without a ``.pid`` marker is taken as abandoned after this many seconds.
+STALE_S = 3600
+_PID_FILE = ".pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0  # exists but not ours (PermissionError), or not a pid at all
+    return True
+
+
+def _remove_stale(parent: Path, name: str) -> list[Path]:
+    """Remove the ``.<name>.*.part`` directories of killed exports in ``parent``; a previous export set aside by
+    an ``overwrite`` that was killed before the new one was renamed in is put back at ``parent / name``."""
+    removed = []
+    for tmp in parent.glob(f".{name}.*.part"):
+        if not tmp.is_dir() or tmp.is_symlink():
+            continue
+        try:
+            pid = int((tmp / _PID_FILE).read_text().strip())
+            stale = not _alive(pid)
+        except (OSError, ValueError):
+            try:
+                stale = time.time() - tmp.stat().st_mtime > STALE_S
+            except OSError:
+                continue
+        if stale:
+            if (tmp / "previous").is_dir() and not (parent / name).exists():
+                (tmp / "previous").rename(parent / name)
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
 
 def export_parquet(store, out_dir: str | Path, *, models=None, chunk: int = 64, overwrite: bool = False,
                    progress: bool = False) -> Path:
@@ -44,6 +88,8 @@ def export_parquet(store, out_dir: str | Path, *, models=None, chunk: int = 64, 
     from tqdm.auto import tqdm
 
     out_dir = Path(out_dir)
+    if out_dir.parent.is_dir():
+        _remove_stale(out_dir.parent, out_dir.name)  # first: it may put a previous export back at out_dir
     if out_dir.exists() and not overwrite:
         raise InvalidInputError(f"{out_dir} exists; pass overwrite=True (CLI: --overwrite) to replace it.")
     names = store.model_names() if models is None else list(models)
@@ -51,7 +97,9 @@ def export_parquet(store, out_dir: str | Path, *, models=None, chunk: int = 64, 
         raise InvalidInputError(f"{store.path}: nothing to export, the store holds no models.")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".part", dir=out_dir.parent))
+    old: Path | None = None
     try:
+        (tmp / _PID_FILE).write_text(str(os.getpid()))
         con = store.connection
         con.register("_sel", pd.DataFrame({"model": names}))
         try:
@@ -82,10 +130,18 @@ def export_parquet(store, out_dir: str | Path, *, models=None, chunk: int = 64, 
                          partitioning=ds.partitioning(pa.schema([("model", pa.string())]), flavor="hive"),
                          basename_template="part-{i}.parquet", max_partitions=len(names) + 1,
                          max_open_files=256, existing_data_behavior="error")
+        (tmp / _PID_FILE).unlink()
         if out_dir.exists():
-            shutil.rmtree(out_dir)
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".part", dir=out_dir.parent))
+            (old / _PID_FILE).write_text(str(os.getpid()))
+            out_dir.rename(old / "previous")  # aside, not deleted, until the new export is in place
         tmp.rename(out_dir)
+    except BaseException:
+        if old is not None and (old / "previous").exists() and not out_dir.exists():
+            (old / "previous").rename(out_dir)  # put the previous export back
+        raise
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        for leftover in (tmp, old):
+            if leftover is not None and leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
     return out_dir

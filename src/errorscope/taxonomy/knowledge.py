@@ -81,7 +81,7 @@ class Knowledge:
 
 def build_knowledge(labels: MultiLabels, *, superclasses: Superclasses | str | Path | None = None,
                     cooccurrence: Cooccurrence | None = None, pairs: str | None = None,
-                    held_out=None) -> Knowledge:
+                    held_out: Iterable[str] | None = None) -> Knowledge:
     """Build the lookup tables for ``labels``.
 
     Parameters

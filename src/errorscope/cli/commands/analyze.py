@@ -45,13 +45,15 @@ def _fmt(x: float) -> str:
 
 def render_summary(analysis, *, which: str, error_type: str, n: int, quiet: bool = False) -> str:
     """The text printed by ``errorscope analyze`` (``quiet``: the headline table and the notes only)."""
+    from ..._safe import printable
+
     s = analysis.summary
     lines = [f"{'model':<28} {'images':>7} {'top-1':>6} {'top-5':>6} {'ReaL':>6} {'MLA':>6} {'IN-X':>6}  worst factor",
              "-" * 90]
     for model, row in s.iterrows():
-        lines.append(f"{str(model)[:28]:<28} {int(row.n_covered):>7,} {_fmt(row.top1)} {_fmt(row.top5)} "
+        lines.append(f"{printable(model)[:28]:<28} {int(row.n_covered):>7,} {_fmt(row.top1)} {_fmt(row.top5)} "
                      f"{_fmt(row.real)} {_fmt(row.get('mla', float('nan')))} "
-                     f"{_fmt(row.get(f'imagenetx_{error_type}', float('nan')))}  {row.get('worst_factor', '')} "
+                     f"{_fmt(row.get(f'imagenetx_{error_type}', float('nan')))}  {printable(row.get('worst_factor', ''))} "
                      f"({_fmt(row.get('worst_factor_accuracy', float('nan'))).strip()}%)")
     lines.append("")
     if not quiet:
@@ -59,7 +61,7 @@ def render_summary(analysis, *, which: str, error_type: str, n: int, quiet: bool
                      f"[95% Wilson interval], n = images with the factor):")
         for model in s.index:
             robust, weak = analysis.robust_factors(model, which=which, error_type=error_type, n=n)
-            lines.append(f"  {model}")
+            lines.append(f"  {printable(model)}")
             for label, rows in (("most robust     ", robust), ("most susceptible", weak)):
                 parts = [f"{r.factor} {r.error_ratio:.2f} [{r.er_low:.2f}, {r.er_high:.2f}] n={r.total}"
                          for r in rows.itertuples()]

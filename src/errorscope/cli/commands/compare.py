@@ -14,6 +14,8 @@ import sys
 
 from .store import STORE_ENV, _emit
 
+from ..._safe import printable
+
 from ...imagenetx._published import DEFAULT_POPULATION, POPULATIONS
 from ...options import DEFAULT_CONFIDENCE, DEFAULT_ERROR_TYPE, DEFAULT_WHICH, ERROR_TYPES, WHICH
 from .store import TABLE_FORMATS
@@ -67,7 +69,7 @@ def run(args) -> int:
         result = compare_predictions(read_predictions(args.model), population=args.population, which=args.which,
                                      error_type=args.error_type, groups=groups, scale=args.scale,
                                      level=args.level, allow_partial=args.allow_partial)
-        print(result.header, file=sys.stderr)
+        print(printable(result.header), file=sys.stderr)
         _emit(result.table.reset_index(), args)
         return 0
     store = ResultStore(args.store, read_only=True) if args.store else None
@@ -79,6 +81,6 @@ def run(args) -> int:
         if store is not None:
             store.close()
     frame = result.table.reset_index()
-    print(result.header, file=sys.stderr)
+    print(printable(result.header), file=sys.stderr)
     _emit(frame, args)
     return 0

@@ -69,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
     runs = predict(names, args.images, args.out, pretrained=not args.no_pretrained, checkpoint=args.checkpoint,
                    layout=args.layout, options=opts, ray=args.ray, ray_options=ray_options,
                    eval_size=args.eval_size)
+    from ..._safe import printable
+
     for line in summary_lines(runs):
-        print(line)
+        print(printable(line))
     failed = sum(r.status == "failed" for r in runs)
     if failed:
         print(f"{failed} of {len(runs)} models failed; their errors are in the .json records.")

@@ -20,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..._safe import printable, printable_frame
 from ...exceptions import InvalidInputError
 from ...options import DEFAULT_ERROR_TYPE, DEFAULT_WHICH, ERROR_TYPES, WHICH
 
@@ -42,7 +43,10 @@ def _open(args, *, read_only: bool = False):
 
 
 def _emit(frame, args, *, index: bool = False) -> None:
+    """Save ``frame`` (``--save``) or print it; printed text has control characters escaped
+    (:func:`~errorscope._safe.printable`) and CSV cells that a spreadsheet would run as formulas a leading ``'``."""
     from ..._io import write_frame
+    from ..._safe import neutralise_formulas
 
     if getattr(args, "save", None):
         write_frame(frame, args.save, index=index)
@@ -50,14 +54,14 @@ def _emit(frame, args, *, index: bool = False) -> None:
         return
     fmt = getattr(args, "format", "table")
     if fmt == "csv":
-        frame.to_csv(sys.stdout, index=index)
+        printable_frame(neutralise_formulas(frame)).to_csv(sys.stdout, index=index)
     elif fmt == "json":
         print(frame.to_json(orient="records" if not index else "index", date_format="iso", indent=1))
     else:
         import pandas as pd
 
         with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
-            print(frame.to_string(index=index))
+            print(printable_frame(frame).to_string(index=index))
 
 
 def register(subparsers) -> None:
@@ -173,7 +177,7 @@ def run_add(args) -> int:
         if stale:
             store.refresh(progress=True)
         names = store.add(models, info=info, tags=tags, progress=True)
-        print(f"added {len(names)} model(s) to {args.store}: {', '.join(names[:10])}"
+        print(f"added {len(names)} model(s) to {args.store}: {printable(', '.join(names[:10]))}"
               + (" ..." if len(names) > 10 else ""))
     return 0
 
@@ -229,14 +233,14 @@ def run_show(args) -> int:
     print(json.dumps({"model": meta, "tags": shown["tags"], "summary": summary}, indent=1, default=str))
     if table is not None:
         print(f"\nImageNet-X factor accuracies ({args.which} factor, {args.error_type}; annotations CC BY-NC 4.0):")
-        print(table.T.to_string())
+        print(printable_frame(table.T).to_string())
     return 0
 
 
 def run_remove(args) -> int:
     with _open(args) as store:
         removed = store.remove(args.models)
-    print(f"removed {', '.join(removed)} from {args.store}")
+    print(f"removed {printable(', '.join(removed))} from {args.store}")
     return 0
 
 
@@ -261,7 +265,7 @@ def run_check(args) -> int:
         problems = store.check()
         n = len(store)
     for p in problems:
-        print(p)
+        print(printable(p))
     print(f"{args.store}: {n} model(s), {'consistent' if not problems else f'{len(problems)} problem(s)'}")
     return 0 if not problems else 1
 

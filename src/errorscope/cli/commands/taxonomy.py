@@ -166,7 +166,9 @@ def run(args: argparse.Namespace) -> int:
                        "models": result.models, "index": result.index_name}, fh, indent=2)
         print(f"wrote {out} ({len(result.models)} models; {note})", file=sys.stderr)
     if not args.quiet and args.most_common is None and not args.count_spurious_pairs:
-        print(taxonomy_summary(result.stats("all")).to_string(float_format=lambda v: f"{v:.4f}"))
+        from ..._safe import printable_frame
+
+        print(printable_frame(taxonomy_summary(result.stats("all"))).to_string(float_format=lambda v: f"{v:.4f}"))
         print(f"shares: fractions of each model's top-1 errors; {note}")
     if args.count_spurious_pairs:
         from ...taxonomy.most_common import count_spurious_pairs
