@@ -183,3 +183,23 @@ def test_train_partition_tables(tmp_path):
                 hits += int(pred[pos] == ann.labels[i])
         expected = hits / total if total else np.nan
         assert table.loc["mymodel", factor] == pytest.approx(expected, nan_ok=True), factor
+
+
+def test_analyze_out_writes_a_large_factor_table_as_parquet_only(tmp_path, base_dir, capsys, monkeypatch):
+    """Above MAX_CSV_FACTOR_ROWS rows factors.csv is not written (a 2,000-model CSV is 615 MB), with a warning
+    naming the size; factors.parquet holds the same rows; --factors-csv writes the CSV anyway."""
+    import pandas as pd
+
+    from errorscope.cli.commands import analyze as cmd
+    from errorscope.cli.main import main
+
+    monkeypatch.setattr(cmd, "MAX_CSV_FACTOR_ROWS", 100)
+    assert main(["analyze", str(base_dir / "ViT.csv"), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "factors.csv not written" in err and "--factors-csv" in err and "MB" in err
+    assert not (tmp_path / "a" / "factors.csv").exists()
+    rows = pd.read_parquet(tmp_path / "a" / "factors.parquet")
+    assert len(rows) > 100
+    assert main(["analyze", str(base_dir / "ViT.csv"), "--out", str(tmp_path / "b"), "--quiet",
+                 "--factors-csv"]) == 0
+    assert len(pd.read_csv(tmp_path / "b" / "factors.csv")) == len(rows)
