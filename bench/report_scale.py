@@ -2,7 +2,7 @@
 
 Builds N synthetic models (default 100) by perturbing the published ImageNet-X ViT predictions (seeded: a random
 2-30 % of the images get a random class), writes them as CSVs in a temporary folder, runs
-`python -m errorscope report FOLDER --out report.html` in a fresh process and prints the wall time, the file size
+`python -m errorscope report FOLDER --out DIR` (DIR/report.html) in a fresh process and prints the wall time, the file size
 and the ratio against the 4-model report of the same script (the peer run).
 
     ERRORSCOPE_DATA_DIR=... python bench/report_scale.py [--models 100] [--keep DIR]
@@ -40,8 +40,8 @@ def make_models(n: int, out: Path, seed: int = 12) -> Path:
 
 def run_report(folder: Path, html: Path) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "errorscope", "report", str(folder), "--out", str(html)], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "errorscope", "report", str(folder), "--out", str(html.parent)],
+                   check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
@@ -53,9 +53,10 @@ def main() -> int:
     root = args.keep or Path(tempfile.mkdtemp(prefix="errorscope-report-scale-"))
     many = make_models(args.models, root / f"models{args.models}")
     few = make_models(4, root / "models4")
-    t4 = run_report(few, root / "report4.html")
-    tn = run_report(many, root / f"report{args.models}.html")
-    s4, sn = (root / "report4.html").stat().st_size, (root / f"report{args.models}.html").stat().st_size
+    h4, hn = root / "report4" / "report.html", root / f"report{args.models}" / "report.html"
+    t4 = run_report(few, h4)
+    tn = run_report(many, hn)
+    s4, sn = h4.stat().st_size, hn.stat().st_size
     print(f"load average {os.getloadavg()[0]:.1f}")
     print(f"4 models:   {t4:6.1f} s  {s4 / 1e6:5.2f} MB")
     print(f"{args.models} models: {tn:6.1f} s  {sn / 1e6:5.2f} MB   (x{tn / t4:.1f} time, x{sn / s4:.1f} size of 4 models)")

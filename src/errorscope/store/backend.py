@@ -84,7 +84,11 @@ class ResultStore:
         try:
             self._con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+            text = " ".join(str(exc).split())
+            if "lock" in text.lower():
+                raise StoreError(f"{self.path}: the store is open for writing in another process ({text}). Wait for "
+                                 "that process to finish, or close it; only one writer at a time.") from None
+            raise StoreError(f"{self.path}: cannot open the store: {text}") from None
         self._init_schema()
 
     # ------------------------------------------------------------------ lifecycle
