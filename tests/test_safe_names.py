@@ -205,3 +205,14 @@ def test_store_cli_prints_escaped_and_saves_neutralised(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "\x1b" not in err and "nopeevil\\x1b]0;" in err
 
+
+
+def test_table_tree_refuses_a_group_leaving_the_table_dir(tmp_path):
+    from errorscope.readers import read_population
+    from errorscope.resources import resource_path
+    from errorscope.results._tree import write_table_tree
+
+    pop = read_population([resource_path("imagenetx/model_predictions/base/ViT.csv")])
+    with pytest.raises(InvalidInputError, match="outside the output folder"):
+        write_table_tree(pop, tmp_path / "t", "../../../escaped", progress=False)
+    assert not (tmp_path.parent / "escaped").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._io import atomic_open, write_frame
+from .._safe import inside
 from ..constants import ERROR_TYPES, WHICH_FACTORS
 from ..imagenetx._counts import _drop_last_model, count_factor_sets
 from ..imagenetx._tables import accuracy_table, metaclass_table
@@ -69,6 +70,7 @@ def write_table_tree(pop: Population, table_dir: str | Path, group: str, *,
         if error_type != "real_class":
             counts = _drop_last_model(counts)
         out = Path(table_dir) / partition / f"{which}_factor" / group / error_type
+        inside(table_dir, out)  # the published layout names folders after the group verbatim: never outside
         per_factor = accuracy_table(counts)
         per_mc = metaclass_table(counts)
         written.append(write_frame(per_factor, out / "accuracies_per_factor.csv"))
