@@ -175,7 +175,8 @@ def test_fetch_force_downloads_again_and_verify_reports_corruption(server, cache
 
 @pytest.mark.slow
 def test_every_mirror_file_has_the_manifest_hash_and_size(data_dir):
-    """All 145 required resources are in the mirror, each byte-identical to what the manifest pins."""
+    """All 145 required resources (and the optional published co-occurrence pairs) are in the mirror, each
+    byte-identical to what the manifest pins."""
     checked = 0
     for spec in list_resources():
         path = data_dir / spec.name
@@ -185,7 +186,8 @@ def test_every_mirror_file_has_the_manifest_hash_and_size(data_dir):
         assert path.stat().st_size == spec.size, spec.name
         assert sha256_of(path) == spec.sha256, spec.name
         checked += 1
-    assert checked == sum(not s.optional for s in list_resources()) == 145
+    assert sum(not s.optional for s in list_resources()) == 145
+    assert checked == 146  # the 145 required files and eth_error_analysis/common_cooccurrence_pairs.csv
 
 
 def test_manifest_urls_are_pinned_to_commits():

@@ -44,7 +44,7 @@ def test_taxonomy_prints_a_summary_table(tmp_path, capsys, imagenetx_dir):
                  "none"]) == 0
     out = capsys.readouterr().out
     lines = out.strip().splitlines()
-    assert lines[0].split()[:4] == ["n_images", "errors", "top1", "mla"]
+    assert lines[0].split()[:5] == ["n_images", "errors", "top1", "mla", "mla_shankar"]
     stats = pd.read_csv(tmp_path / "stats_all.csv").set_index("model_dir_id")
     for model in ("DINO", "ResNet50", "SimCLR", "ViT"):
         row = next(ln.split() for ln in lines if ln.startswith(model + " "))
@@ -52,7 +52,7 @@ def test_taxonomy_prints_a_summary_table(tmp_path, capsys, imagenetx_dir):
         assert int(row[2]) == stats.loc[model, "num_all_top1_errors"]
         assert float(row[3]) == pytest.approx(stats.loc[model, "top1_val_acc"] / 100, abs=5e-5)
         # the seven category shares partition the model's top-1 errors
-        assert sum(float(v) for v in row[5:12]) == pytest.approx(1.0, abs=4e-4)
+        assert sum(float(v) for v in row[6:13]) == pytest.approx(1.0, abs=4e-4)
     assert main(["taxonomy", str(imagenetx_dir), "--labels", "real", "--out", str(tmp_path / "q"), "--per-image",
                  "none", "--quiet"]) == 0
     assert capsys.readouterr().out == ""
