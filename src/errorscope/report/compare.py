@@ -52,7 +52,7 @@ class CompareViews:
 
 def _figure_uri(fig, tmp: Path, name: str, dpi: int) -> str:
     from ..plots._base import pyplot, save_figure
-    from .context import png_data_uri
+    from .images import png_data_uri
 
     [path] = save_figure(fig, tmp / name, dpi=dpi)
     pyplot().close(fig)

@@ -8,18 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import InvalidInputError
+from .images import png_data_uri  # re-exported: the report and the demo embed PNGs
 
 __all__ = ["ReportContext", "REPORT_FIGURES", "png_data_uri", "user_eth_stats"]
 
 #: The figures embedded in a report (``model_metaclasses`` stands for one ``model_metaclasses_<model>`` per model).
 REPORT_FIGURES = ["highlevel_scatter_plot", "model_error_ratios", "model_metaclasses", "error_categories_relative"]
 
-
-def png_data_uri(path: str | Path) -> str:
-    """A PNG file as a ``data:`` URI."""
-    import base64
-
-    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 _SUMMARY_COLUMNS = ["model", "top1"]
 _FACTOR_COLUMNS = ["model", "error_type", "metaclass", "factor", "total", "accuracy", "ci_low", "ci_high",

@@ -14,7 +14,23 @@ from .._optional import require
 from ..constants import FACTORS
 from ..exceptions import InvalidInputError
 
-__all__ = ["image_files", "thumbnail_uri", "factor_examples", "category_examples", "label_flag_text"]
+
+def png_data_uri(path: str | Path) -> str:
+    """A PNG file as a ``data:`` URI.
+
+    Parameters
+    ----------
+    path : str or Path
+        The PNG file.
+
+    Returns
+    -------
+    str
+        ``data:image/png;base64,...``.
+    """
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+__all__ = ["png_data_uri", "image_files", "thumbnail_uri", "factor_examples", "category_examples", "label_flag_text"]
 
 _EXTS = {".jpeg", ".jpg", ".png"}
 
